@@ -1,0 +1,48 @@
+# cpnkit — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip
+EXTRAS ?= all,dev
+STAMP   = $(VENV)/.installed
+
+.PHONY: install demo test test-all check lint typecheck contracts bench format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/cpnkit sim --topology abilene --scheduler nearest-ecmp --tasks 2000 --seed 0 --mode online --out results/demo_abilene.csv
+
+test: install
+	$(PY) -m pytest -q
+
+test-all: install
+	$(PY) -m pytest -q -m ""
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+contracts: install
+	$(VENV)/bin/lint-imports
+
+check: lint typecheck contracts test
+
+bench: install
+	$(PY) -m pytest -q -m benchmark benchmarks -s -p no:cacheprovider
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks examples
+	$(VENV)/bin/ruff check --fix src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache results

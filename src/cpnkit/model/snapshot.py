@@ -1,0 +1,88 @@
+"""What a scheduler sees: a Snapshot of measured (noisy, possibly stale) state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from cpnkit.errors import ConfigError
+from cpnkit.model.compute import Device, Site
+from cpnkit.model.topology import Path, Topology
+
+__all__ = ["DeviceTelemetry", "PathProbe", "Prober", "Snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class PathProbe:
+    """The result of probing one path.
+
+    Attributes:
+        path: The probed path.
+        one_way_delay_s: Mean one-way delay over the probes, in s (propagation + queueing + noise).
+        available_bps: Estimated available bandwidth (bottleneck residual), in bit/s.
+        n_probes: Number of back-to-back probes averaged.
+        time_s: When the probe was taken, in s of simulated time.
+    """
+
+    path: Path
+    one_way_delay_s: float
+    available_bps: float
+    n_probes: int
+    time_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTelemetry:
+    """Periodic compute telemetry of one device (may be stale by up to one telemetry period).
+
+    Attributes:
+        device: Device id.
+        queue_length: Tasks waiting or in service at the report time.
+        utilisation: Busy fraction over the last telemetry period (0..1).
+        time_s: Report time in s of simulated time.
+    """
+
+    device: str
+    queue_length: int
+    utilisation: float
+    time_s: float
+
+
+class Prober(Protocol):
+    """Measures a path now (3 back-to-back probes by default)."""
+
+    def __call__(self, path: Path) -> PathProbe:
+        """Probe ``path`` and return the averaged measurement."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state a scheduler decides on.
+
+    Attributes:
+        time_s: Decision time, in s of simulated time.
+        topology: The network (static: capacities and propagation delays are public knowledge).
+        sites: Compute sites by node id.
+        devices: Devices by id.
+        telemetry: Latest compute telemetry by device id (stale by up to one period).
+        prober: Measures paths on demand; ``None`` when no live network is attached.
+    """
+
+    time_s: float
+    topology: Topology
+    sites: Mapping[str, Site]
+    devices: Mapping[str, Device]
+    telemetry: Mapping[str, DeviceTelemetry]
+    prober: Prober | None = None
+
+    def probe(self, path: Path) -> PathProbe:
+        """Probe ``path`` through the attached prober.
+
+        Raises:
+            ConfigError: no prober is attached to this snapshot.
+        """
+        if self.prober is None:
+            raise ConfigError("this snapshot has no prober; build it from a simulator or a telemetry source")
+        return self.prober(path)

@@ -1,0 +1,37 @@
+"""Execution plane: the event-driven network-and-compute simulator (no I/O)."""
+
+from cpnkit.sim.background import (
+    BackgroundTraffic,
+    gravity_background,
+    route_demands,
+    scale_background,
+    series_background,
+)
+from cpnkit.sim.checks import check_scheduler
+from cpnkit.sim.engine import Simulator, simulate
+from cpnkit.sim.fairness import max_min_rates
+from cpnkit.sim.invariants import check_result
+from cpnkit.sim.result import OUTCOME_COLUMNS, SimResult
+from cpnkit.sim.scenario import Mode, Scenario, SimConfig
+from cpnkit.sim.workload import WorkloadConfig, poisson_workload, trace_workload
+
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "BackgroundTraffic",
+    "Mode",
+    "Scenario",
+    "SimConfig",
+    "SimResult",
+    "Simulator",
+    "WorkloadConfig",
+    "check_result",
+    "check_scheduler",
+    "gravity_background",
+    "max_min_rates",
+    "poisson_workload",
+    "route_demands",
+    "scale_background",
+    "series_background",
+    "simulate",
+    "trace_workload",
+]

@@ -1,0 +1,558 @@
+"""The event-driven simulator of a Computing Power Network (DESIGN.md §3).
+
+Events (a binary heap keyed by time, FIFO on ties): task arrival -> scheduler decision -> one fluid
+subflow per path with a positive share -> the network recomputes max-min fair rates over residual
+capacity (capacity minus background) at every flow arrival and departure -> a subflow's data is at the
+site when its bytes have drained plus its path's propagation delay -> the task joins its device's FIFO
+queue when its slowest subflow has arrived -> service for the measured latency of its architecture on
+that device (times seeded lognormal jitter) -> the result returns on the shortest path as another fluid
+flow -> outcome with the breakdown transmission / queue / compute / return.
+
+The core does no I/O and reads no clock; randomness comes from ``seed``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from cpnkit.errors import CpnError, DecisionError, InfeasibleError
+from cpnkit.model import Decision, Device, DeviceTelemetry, Outcome, Path, PathProbe, Site, Snapshot, Task
+from cpnkit.perception import probe_path
+from cpnkit.schedulers import Scheduler
+from cpnkit.sim.fairness import max_min_rates
+from cpnkit.sim.result import SimResult
+from cpnkit.sim.scenario import Scenario, SimConfig
+
+__all__ = ["Simulator", "simulate"]
+
+# event kinds
+_ARRIVAL, _NET, _READY, _DONE, _FINISH, _BACKGROUND, _TELEMETRY = range(7)
+_JITTER_BLOCK = 4096
+_REL_DRAIN_TOL = 1e-9
+_ABS_DRAIN_TOL_BITS = 1e-6
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class _Job:
+    """A task in flight (mutable bookkeeping; not part of the public API)."""
+
+    __slots__ = (
+        "admitted_s",
+        "decision",
+        "device",
+        "done_s",
+        "pending",
+        "ready_s",
+        "service_s",
+        "start_s",
+        "task",
+    )
+
+    def __init__(self, task: Task, admitted_s: float) -> None:
+        self.task = task
+        self.admitted_s = admitted_s
+        self.decision: Decision | None = None
+        self.device: _DeviceState | None = None
+        self.pending = 0
+        self.ready_s = admitted_s
+        self.start_s = math.nan
+        self.service_s = math.nan
+        self.done_s = math.nan
+
+
+class _Flow:
+    __slots__ = ("bits", "is_return", "job", "links", "prop_s", "rate", "remaining")
+
+    def __init__(self, links: tuple[int, ...], bits: float, prop_s: float, job: _Job, is_return: bool) -> None:
+        self.links = links
+        self.bits = bits
+        self.remaining = bits
+        self.prop_s = prop_s
+        self.job = job
+        self.is_return = is_return
+        self.rate = 0.0
+
+
+class _DeviceState:
+    __slots__ = ("busy", "busy_accum_s", "busy_since_s", "column", "device", "queue")
+
+    def __init__(self, device: Device, column: int) -> None:
+        self.device = device
+        self.column = column
+        self.queue: deque[_Job] = deque()
+        self.busy: _Job | None = None
+        self.busy_since_s = 0.0
+        self.busy_accum_s = 0.0
+
+
+class Simulator:
+    """Runs one scenario with one scheduler.
+
+    Args:
+        scenario: Network, sites, background and tasks.
+        scheduler: Decides for every task (sees only Snapshots).
+        config: Simulator behaviour (mode, jitter, telemetry period, probes, checks).
+        seed: Seed for service jitter and probe noise (the workload is fixed by the scenario).
+
+    Example:
+        >>> from cpnkit.sim.testing import line_scenario
+        >>> from cpnkit.schedulers import make
+        >>> result = Simulator(line_scenario(n_tasks=3), make("nearest-ecmp")).run()
+        >>> [o.status for o in result.outcomes]
+        ['completed', 'completed', 'completed']
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        scheduler: Scheduler,
+        config: SimConfig | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.scenario = scenario
+        self.scheduler = scheduler
+        self.config = config if config is not None else SimConfig()
+        self.seed = seed
+        topo = scenario.topology
+        self._links = topo.links
+        self._capacity = topo.capacity_bps
+        self._prop = topo.prop_delay_s
+        self._latency = scenario.latency_table.latency_s
+        self._sites: Mapping[str, Site] = MappingProxyType({s.node: s for s in scenario.sites})
+        devices: dict[str, Device] = {}
+        self._device_state: dict[str, _DeviceState] = {}
+        for site in scenario.sites:
+            for device in site.devices:
+                devices[device.id] = device
+                self._device_state[device.id] = _DeviceState(
+                    device, scenario.latency_table.column_index(device.model)
+                )
+        self._devices: Mapping[str, Device] = MappingProxyType(devices)
+        jitter_seq, probe_seq = np.random.SeedSequence(seed).spawn(2)
+        self._jitter_rng = np.random.default_rng(jitter_seq)
+        self._probe_rng = np.random.default_rng(probe_seq)
+        self._jitter_buf: list[float] = []
+        self._ran = False
+
+    # -- public --------------------------------------------------------------------------------------
+    def run(self, progress: ProgressCallback | None = None) -> SimResult:
+        """Simulate every task to completion (or explicit rejection) and return the results.
+
+        Args:
+            progress: Called as ``progress(done, total)`` about every 1% of tasks (for progress bars).
+
+        Raises:
+            DecisionError: the scheduler returned an invalid decision and ``config.invalid_decision == "raise"``.
+        """
+        if self._ran:
+            raise CpnError("a Simulator runs once; build a new one (with the same seed) to run again")
+        self._ran = True
+        self._setup()
+        tasks = self.scenario.tasks
+        total = len(tasks)
+        step = max(1, total // 100)
+        heap = self._heap
+        heappop = heapq.heappop
+        for task in tasks:
+            self._push(task.arrival_s, _ARRIVAL, task)
+        if self._background.step_s < math.inf and self._background.n_steps > 1:
+            self._push(self._background.step_s, _BACKGROUND, None)
+        self._push(self.config.telemetry_period_s, _TELEMETRY, None)
+        last_reported = 0
+        while heap and self._finished < total:
+            time_s, _, kind, obj = heappop(heap)
+            self._now = time_s
+            if kind == _NET:
+                if obj == self._net_gen:
+                    self._on_network(time_s)
+            elif kind == _ARRIVAL:
+                self._on_arrival(obj, time_s)
+            elif kind == _READY:
+                self._on_ready(obj, time_s)
+            elif kind == _DONE:
+                self._on_done(obj, time_s)
+            elif kind == _FINISH:
+                self._on_finish(obj, time_s)
+            elif kind == _BACKGROUND:
+                self._on_background(time_s)
+            else:
+                self._on_telemetry(time_s)
+            self._events += 1
+            if progress is not None and self._finished - last_reported >= step:
+                last_reported = self._finished
+                progress(self._finished, total)
+        if progress is not None:
+            progress(self._finished, total)
+        outcomes = sorted(self._outcomes, key=lambda o: o.task_id)
+        stats: dict[str, Any] = {
+            "events": self._events,
+            "bits_sent": self._bits_sent,
+            "bits_delivered": self._bits_delivered,
+            "max_undelivered_bits": self._max_undelivered,
+            "max_link_load_ratio": self._max_load_ratio,
+            "max_active_flows": self._max_flows,
+            "sim_end_s": self._now,
+            "background_clipped_link_steps": self._background.clipped_link_steps,
+        }
+        return SimResult(
+            scenario=self.scenario.name,
+            scheduler=getattr(self.scheduler, "name", type(self.scheduler).__name__),
+            mode=self.config.mode,
+            seed=self.seed,
+            n_tasks=total,
+            outcomes=tuple(outcomes),
+            decisions=tuple(self._decisions),
+            stats=stats,
+            meta=dict(self.scenario.meta),
+        )
+
+    # -- setup ---------------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        self._heap: list[tuple[float, int, int, Any]] = []
+        self._seq = 0
+        self._now = 0.0
+        self._events = 0
+        self._finished = 0
+        self._in_system = 0
+        self._waiting: deque[Task] = deque()
+        self._outcomes: list[Outcome] = []
+        self._decisions: list[Decision] = []
+        self._flows: list[_Flow] = []
+        self._net_time = 0.0
+        self._net_gen = 0
+        self._bits_sent = 0.0
+        self._bits_delivered = 0.0
+        self._max_undelivered = 0.0
+        self._max_load_ratio = 0.0
+        self._max_flows = 0
+        self._background = self.scenario.background
+        self._set_background_step(self._background.step_at(0.0))
+        self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
+            {d: DeviceTelemetry(d, 0, 0.0, 0.0) for d in self._devices}
+        )
+        self._return_paths: dict[tuple[str, str], Path] = {}
+
+    def _set_background_step(self, step: int) -> None:
+        self._bg_load = self._background.load_bps[step]
+        self._residual: list[float] = (self._capacity - self._bg_load).tolist()
+
+    def _push(self, time_s: float, kind: int, obj: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (time_s, self._seq, kind, obj))
+
+    # -- tasks ---------------------------------------------------------------------------------------
+    def _on_arrival(self, task: Task, now: float) -> None:
+        if self.config.mode == "isolated" and self._in_system > 0:
+            self._waiting.append(task)
+            return
+        self._admit(task, now)
+
+    def _admit(self, task: Task, now: float) -> None:
+        job = _Job(task, now)
+        self._in_system += 1
+        snapshot = Snapshot(
+            time_s=now,
+            topology=self.scenario.topology,
+            sites=self._sites,
+            devices=self._devices,
+            telemetry=self._telemetry,
+            prober=self._probe,
+        )
+        try:
+            decision = self.scheduler.decide(task, snapshot)
+            if decision.is_rejection:
+                self._reject(job, now, decision.reason or "rejected by the scheduler", decision.scheduler)
+                return
+            self._validate(task, decision)
+        except InfeasibleError as exc:
+            self._reject(job, now, f"infeasible: {exc}", getattr(self.scheduler, "name", ""))
+            return
+        except DecisionError as exc:
+            if self.config.invalid_decision == "raise":
+                raise
+            self._reject(job, now, f"invalid decision: {exc}", getattr(self.scheduler, "name", ""))
+            return
+        job.decision = decision
+        job.device = self._device_state[decision.device]
+        self._decisions.append(decision)
+        self._advance(now)
+        bits_total = task.input_bytes * 8.0
+        for path, share in zip(decision.paths, decision.split, strict=True):
+            if share <= 0.0:
+                continue
+            bits = bits_total * share
+            self._flows.append(_Flow(path.link_ids, bits, path.prop_delay_s, job, False))
+            self._bits_sent += bits
+            job.pending += 1
+        self._reallocate(now)
+
+    def _validate(self, task: Task, decision: Decision) -> None:
+        site = self._sites.get(decision.site)
+        if site is None:
+            raise DecisionError(
+                f"task {task.id}: decision names site {decision.site!r}, which is not a compute site of scenario "
+                f"{self.scenario.name!r}; choose one of snapshot.sites ({', '.join(list(self._sites)[:6])}, ...)"
+            )
+        state = self._device_state.get(decision.device)
+        if state is None or state.device.site != site.node:
+            raise DecisionError(
+                f"task {task.id}: device {decision.device!r} is not at site {site.node!r}; "
+                f"choose one of {[d.id for d in site.devices]}"
+            )
+        if decision.task_id != task.id:
+            raise DecisionError(f"decision is for task {decision.task_id}, not task {task.id}; decide per task")
+        links = self._links
+        used = 0
+        for path, share in zip(decision.paths, decision.split, strict=True):
+            nodes = path.nodes
+            if nodes[0] != task.source:
+                raise DecisionError(
+                    f"task {task.id}: path {list(nodes)} starts at {nodes[0]!r}, not at the task's source "
+                    f"{task.source!r}; paths run from the access point to the site"
+                )
+            if len(path.link_ids) != len(nodes) - 1:
+                raise DecisionError(f"task {task.id}: path {list(nodes)} has inconsistent link ids")
+            for i, lid in enumerate(path.link_ids):
+                if not (0 <= lid < len(links)) or links[lid].src != nodes[i] or links[lid].dst != nodes[i + 1]:
+                    raise DecisionError(
+                        f"task {task.id}: path {list(nodes)} does not follow the links of topology "
+                        f"{self.scenario.topology.name!r}; build paths with topology.make_path()"
+                    )
+            if share > 0:
+                used += 1
+        if used > 1 and not task.splittable:
+            raise DecisionError(
+                f"task {task.id} is not splittable but the decision sends data on {used} paths; use one path"
+            )
+
+    def _reject(self, job: _Job, now: float, reason: str, scheduler: str) -> None:
+        task = job.task
+        nan = math.nan
+        self._outcomes.append(
+            Outcome(
+                task_id=task.id,
+                status="rejected",
+                scheduler=scheduler or getattr(self.scheduler, "name", ""),
+                source=task.source,
+                site="",
+                device="",
+                device_model="",
+                arrival_s=job.admitted_s,
+                input_bytes=task.input_bytes,
+                n_paths=0,
+                transmission_s=nan,
+                queue_s=nan,
+                compute_s=nan,
+                return_s=nan,
+                response_s=nan,
+                finish_s=now,
+                latency_bound_s=task.latency_bound_s,
+                reason=reason,
+            )
+        )
+        self._task_left(now)
+
+    def _task_left(self, now: float) -> None:
+        self._finished += 1
+        self._in_system -= 1
+        if self._waiting and self._in_system == 0:
+            self._admit(self._waiting.popleft(), now)
+
+    def _on_ready(self, job: _Job, now: float) -> None:
+        device = job.device
+        assert device is not None  # noqa: S101 - set at admission
+        if device.busy is None:
+            self._start_service(device, job, now)
+        else:
+            device.queue.append(job)
+
+    def _service_time(self, job: _Job, device: _DeviceState) -> float:
+        base = float(self._latency[job.task.arch_idx, device.column])
+        sigma = self.config.service_jitter
+        if sigma <= 0.0:
+            return base
+        if not self._jitter_buf:
+            self._jitter_buf = np.exp(self._jitter_rng.normal(0.0, sigma, _JITTER_BLOCK)).tolist()
+        return base * self._jitter_buf.pop()
+
+    def _start_service(self, device: _DeviceState, job: _Job, now: float) -> None:
+        device.busy = job
+        device.busy_since_s = now
+        job.start_s = now
+        job.service_s = self._service_time(job, device)
+        self._push(now + job.service_s, _DONE, job)
+
+    def _on_done(self, job: _Job, now: float) -> None:
+        job.done_s = now
+        device = job.device
+        assert device is not None  # noqa: S101
+        device.busy = None
+        device.busy_accum_s += now - device.busy_since_s
+        if device.queue:
+            self._start_service(device, device.queue.popleft(), now)
+        # the result returns to the access point
+        path = self._return_path(device.device.site, job.task.source)
+        bits = job.task.result_bytes * 8.0
+        if bits <= 0.0:
+            self._push(now + path.prop_delay_s, _FINISH, job)
+            return
+        self._advance(now)
+        self._flows.append(_Flow(path.link_ids, bits, path.prop_delay_s, job, True))
+        self._bits_sent += bits
+        self._reallocate(now)
+
+    def _return_path(self, site: str, source: str) -> Path:
+        key = (site, source)
+        path = self._return_paths.get(key)
+        if path is None:
+            path = self.scenario.topology.k_shortest_paths(site, source, 1)[0]
+            self._return_paths[key] = path
+        return path
+
+    def _on_finish(self, job: _Job, now: float) -> None:
+        task = job.task
+        decision = job.decision
+        device = job.device
+        assert decision is not None and device is not None  # noqa: S101
+        self._outcomes.append(
+            Outcome(
+                task_id=task.id,
+                status="completed",
+                scheduler=decision.scheduler,
+                source=task.source,
+                site=decision.site,
+                device=decision.device,
+                device_model=device.device.model,
+                arrival_s=job.admitted_s,
+                input_bytes=task.input_bytes,
+                n_paths=sum(1 for s in decision.split if s > 0),
+                transmission_s=job.ready_s - job.admitted_s,
+                queue_s=job.start_s - job.ready_s,
+                compute_s=job.service_s,
+                return_s=now - job.done_s,
+                response_s=now - job.admitted_s,
+                finish_s=now,
+                predicted_latency_s=decision.predicted_latency_s,
+                latency_bound_s=task.latency_bound_s,
+            )
+        )
+        self._task_left(now)
+
+    # -- network -------------------------------------------------------------------------------------
+    def _advance(self, now: float) -> None:
+        dt = now - self._net_time
+        if dt > 0.0:
+            for flow in self._flows:
+                flow.remaining -= flow.rate * dt
+        self._net_time = now
+
+    def _reallocate(self, now: float) -> None:
+        self._net_gen += 1
+        flows = self._flows
+        if not flows:
+            return
+        if len(flows) > self._max_flows:
+            self._max_flows = len(flows)
+        residual = self._residual
+        if len(flows) == 1:
+            flow = flows[0]
+            rate = min([residual[link] for link in flow.links])
+            flow.rate = rate
+            next_dt = flow.remaining / rate if rate > 0.0 else math.inf
+        else:
+            rates = max_min_rates([f.links for f in flows], residual)
+            next_dt = math.inf
+            for flow, rate in zip(flows, rates, strict=True):
+                flow.rate = rate
+                if rate > 0.0:
+                    dt = flow.remaining / rate
+                    if dt < next_dt:
+                        next_dt = dt
+        if self.config.check_capacity:
+            self._check_capacity()
+        if next_dt < math.inf:
+            self._push(now + max(next_dt, 0.0), _NET, self._net_gen)
+
+    def _check_capacity(self) -> None:
+        load: dict[int, float] = {}
+        for flow in self._flows:
+            for link in flow.links:
+                load[link] = load.get(link, 0.0) + flow.rate
+        for link, rate in load.items():
+            ratio = rate / self._residual[link] if self._residual[link] > 0 else math.inf
+            if ratio > self._max_load_ratio:
+                self._max_load_ratio = ratio
+
+    def _on_network(self, now: float) -> None:
+        self._advance(now)
+        keep: list[_Flow] = []
+        for flow in self._flows:
+            if flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS:
+                self._drained(flow, now)
+            else:
+                keep.append(flow)
+        self._flows = keep
+        self._reallocate(now)
+
+    def _drained(self, flow: _Flow, now: float) -> None:
+        undelivered = abs(flow.remaining)
+        if undelivered > self._max_undelivered:
+            self._max_undelivered = undelivered
+        self._bits_delivered += flow.bits - flow.remaining
+        arrive_s = now + flow.prop_s
+        job = flow.job
+        if flow.is_return:
+            self._push(arrive_s, _FINISH, job)
+            return
+        job.pending -= 1
+        if arrive_s > job.ready_s:
+            job.ready_s = arrive_s
+        if job.pending == 0:
+            self._push(job.ready_s, _READY, job)
+
+    def _on_background(self, now: float) -> None:
+        self._advance(now)
+        self._set_background_step(self._background.step_at(now))
+        self._reallocate(now)
+        self._push(now + self._background.step_s, _BACKGROUND, None)
+
+    # -- perception ----------------------------------------------------------------------------------
+    def _on_telemetry(self, now: float) -> None:
+        period = self.config.telemetry_period_s
+        reports: dict[str, DeviceTelemetry] = {}
+        for device_id, state in self._device_state.items():
+            busy = state.busy_accum_s
+            if state.busy is not None:
+                busy += now - state.busy_since_s
+                state.busy_since_s = now
+            state.busy_accum_s = 0.0
+            queue = len(state.queue) + (1 if state.busy is not None else 0)
+            reports[device_id] = DeviceTelemetry(device_id, queue, min(1.0, busy / period), now)
+        self._telemetry = MappingProxyType(reports)
+        self._push(now + period, _TELEMETRY, None)
+
+    def _probe(self, path: Path) -> PathProbe:
+        load = self._bg_load.copy()
+        for flow in self._flows:
+            for link in flow.links:
+                load[link] += flow.rate
+        return probe_path(path, self._capacity, load, self._prop, self._now, self._probe_rng, self.config.probe)
+
+
+def simulate(
+    scenario: Scenario,
+    scheduler: Scheduler,
+    config: SimConfig | None = None,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> SimResult:
+    """Run ``scenario`` with ``scheduler`` and return the results (a one-call ``Simulator(...).run()``)."""
+    return Simulator(scenario, scheduler, config, seed).run(progress)

@@ -1,0 +1,114 @@
+"""A scenario: everything a simulation runs on, as plain data (built by ``cpnkit.datasets`` or by hand)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cpnkit.errors import ConfigError
+from cpnkit.model import LatencyTable, Site, Task, Topology
+from cpnkit.perception import ProbeConfig
+from cpnkit.sim.background import BackgroundTraffic
+
+__all__ = ["Mode", "Scenario", "SimConfig"]
+
+Mode = Literal["online", "isolated"]
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """How the simulator behaves.
+
+    Attributes:
+        mode: ``online`` (tasks arrive as they come and contend) or ``isolated`` (one task in the system at
+            a time, as in the RLMS-CPN paper: a task arriving while another is in flight waits at the access
+            point until the system is empty; that wait is not counted in its response time).
+        service_jitter: Relative jitter of service times (lognormal sigma); 0 gives the table value exactly.
+        telemetry_period_s: Period of compute telemetry reports, in s.
+        probe: Probe settings.
+        invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
+            ``reject`` the task and record the error as the outcome's reason.
+        check_capacity: Verify after every rate allocation that no link carries more than its residual
+            capacity (slower; the invariant checkers and tests turn it on).
+    """
+
+    mode: Mode = "online"
+    service_jitter: float = 0.02
+    telemetry_period_s: float = 1.0
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    invalid_decision: Literal["raise", "reject"] = "raise"
+    check_capacity: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("online", "isolated"):
+            raise ConfigError(f"mode={self.mode!r} must be 'online' or 'isolated'")
+        if not (math.isfinite(self.service_jitter) and 0 <= self.service_jitter < 1):
+            raise ConfigError(f"service_jitter={self.service_jitter!r} must be in [0, 1) (0.02 = 2%)")
+        if not (self.telemetry_period_s > 0):
+            raise ConfigError(f"telemetry_period_s={self.telemetry_period_s!r} must be > 0 s")
+        if self.invalid_decision not in ("raise", "reject"):
+            raise ConfigError(f"invalid_decision={self.invalid_decision!r} must be 'raise' or 'reject'")
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """The network, its compute, the background traffic and the tasks.
+
+    Attributes:
+        name: Scenario name, recorded with results.
+        topology: The network.
+        sites: Compute sites (each at a distinct node of the topology).
+        latency_table: Measured per-architecture latency of every device model used by the sites.
+        tasks: The workload, sorted by arrival time; ids unique.
+        background: Background link loads over time.
+        access_points: Nodes where tasks enter.
+        meta: Provenance: seeds, configs, data sources.
+    """
+
+    name: str
+    topology: Topology
+    sites: tuple[Site, ...]
+    latency_table: LatencyTable
+    tasks: tuple[Task, ...]
+    background: BackgroundTraffic
+    access_points: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sites", tuple(self.sites))
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        object.__setattr__(self, "access_points", tuple(self.access_points))
+        seen_nodes: set[str] = set()
+        for site in self.sites:
+            self.topology.node_index(site.node)
+            if site.node in seen_nodes:
+                raise ConfigError(f"two sites at node {site.node!r}; merge their devices into one Site")
+            seen_nodes.add(site.node)
+            for device in site.devices:
+                self.latency_table.column_index(device.model)
+        if not self.sites:
+            raise ConfigError(f"scenario {self.name!r} has no compute sites; add at least one Site")
+        for ap in self.access_points:
+            self.topology.node_index(ap)
+        ids: set[int] = set()
+        last = 0.0
+        for task in self.tasks:
+            self.topology.node_index(task.source)
+            if task.id in ids:
+                raise ConfigError(f"task id {task.id} appears twice; task ids must be unique")
+            ids.add(task.id)
+            if task.arrival_s < last:
+                raise ConfigError(f"task {task.id} arrives at {task.arrival_s} s, before the previous task; sort by time")
+            last = task.arrival_s
+            if task.arch_idx >= self.latency_table.n_archs:
+                raise ConfigError(
+                    f"task {task.id}: arch_idx {task.arch_idx} is outside the latency table "
+                    f"({self.latency_table.n_archs} architectures)"
+                )
+        if self.background.load_bps.shape[1] != len(self.topology.links):
+            raise ConfigError(
+                f"background has {self.background.load_bps.shape[1]} links, topology {len(self.topology.links)}; "
+                "build the background for this topology"
+            )
