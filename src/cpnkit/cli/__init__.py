@@ -1,0 +1,1 @@
+"""The ``cpnkit`` command line (Typer + rich)."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cpnkit.errors import ConfigError
+from cpnkit.sim import max_min_rates
+
+
+def test_max_min_rates_three_flows_two_bottlenecks() -> None:
+    # links 0 (cap 1) and 1 (cap 2); f0 on link 0, f1 on links 0+1, f2 on link 1
+    # link 0 saturates first: f0 = f1 = 0.5; f2 takes the rest of link 1 = 1.5
+    assert max_min_rates([[0], [0, 1], [1]], [1.0, 2.0]) == pytest.approx([0.5, 0.5, 1.5])
+
+
+def test_max_min_rates_classic_line() -> None:
+    # Bertsekas & Gallager's example: links 0..3 of cap 1; a long flow across all, one short flow per link,
+    # and an extra flow on link 0. Link 0 (3 flows) saturates at 1/3; the others share the rest.
+    flows = [[0, 1, 2, 3], [0], [0], [1], [2], [3]]
+    rates = max_min_rates(flows, [1.0, 1.0, 1.0, 1.0])
+    assert rates == pytest.approx([1 / 3, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3])
+
+
+def test_max_min_rates_single_flow_gets_bottleneck() -> None:
+    assert max_min_rates([[0, 1, 2]], [5.0, 2.0, 9.0]) == [2.0]
+
+
+def test_max_min_rates_empty_and_bad_input() -> None:
+    assert max_min_rates([], [1.0]) == []
+    with pytest.raises(ConfigError, match="crosses no link"):
+        max_min_rates([[0], []], [1.0])
+
+
+@st.composite
+def _instances(draw: st.DrawFn) -> tuple[list[list[int]], list[float]]:
+    n_links = draw(st.integers(1, 6))
+    caps = draw(st.lists(st.floats(0.1, 100.0), min_size=n_links, max_size=n_links))
+    flows = draw(
+        st.lists(
+            st.lists(st.integers(0, n_links - 1), min_size=1, max_size=n_links, unique=True), min_size=1, max_size=8
+        )
+    )
+    return flows, caps
+
+
+@given(_instances())
+def test_max_min_rates_feasible_and_bottlenecked(instance: tuple[list[list[int]], list[float]]) -> None:
+    flows, caps = instance
+    rates = max_min_rates(flows, caps)
+    load = [0.0] * len(caps)
+    for f, links in enumerate(flows):
+        assert rates[f] > 0
+        for link in links:
+            load[link] += rates[f]
+    for link, cap in enumerate(caps):
+        assert load[link] <= cap * (1 + 1e-9)
+    # max-min: every flow has a saturated link on which no other flow gets more
+    for f, links in enumerate(flows):
+        assert any(
+            load[link] >= caps[link] * (1 - 1e-9)
+            and all(rates[g] <= rates[f] * (1 + 1e-9) for g, other in enumerate(flows) if link in other)
+            for link in links
+        ), f"flow {f} has no bottleneck"
