@@ -120,3 +120,15 @@ def test_simulator_summary_shares_add_to_one() -> None:
     shares = [summary[f"share_{p}"] for p in ("transmission", "queue", "compute", "return")]
     assert sum(shares) == pytest.approx(1.0)
     assert summary["p50_response_s"] <= summary["p95_response_s"] <= summary["p99_response_s"]
+
+
+def test_simulator_finishes_flows_at_large_clock_values() -> None:
+    # at t ~ 1e6 s a drain time below the float clock's resolution must still end the flow (no livelock)
+    topology = line_topology(3, capacity_bps=1e10)
+    tasks = [
+        Task(id=i, arrival_s=1e6 + i * 1e-4, source="a", arch_idx=i, input_bytes=1e5 + 7 * i) for i in range(200)
+    ]
+    scenario = make_scenario(topology, ["b", "c"], tasks)
+    result = simulate(scenario, make("random", seed=0), SimConfig(check_capacity=True))
+    assert all(o.status == "completed" for o in result.outcomes)
+    check_result(result, scenario)

@@ -494,8 +494,14 @@ class Simulator:
     def _on_network(self, now: float) -> None:
         self._advance(now)
         keep: list[_Flow] = []
+        # a flow whose remaining drain time is below the clock's resolution at `now` is done: waiting for it
+        # would schedule an event at the same float time forever
+        time_eps = 8.0 * math.ulp(max(now, 1.0))
         for flow in self._flows:
-            if flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS:
+            if (
+                flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS
+                or flow.remaining <= flow.rate * time_eps
+            ):
                 self._drained(flow, now)
             else:
                 keep.append(flow)

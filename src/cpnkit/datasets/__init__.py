@@ -1,0 +1,48 @@
+"""Bundled real data sets by name: topologies, device latency tables, traffic matrices, carbon and solar.
+
+Every file lives in ``cpnkit/datasets/data`` (package data; ``data/PROVENANCE.md`` gives each file's origin,
+commit, licence and the derivations applied) and is found with ``importlib.resources``. Loaders convert to
+SI units at the edge (ms -> s, Mbit/s -> bit/s), validate with ``DataError``/``TopologyError`` naming the
+file, and cache what they return (domain objects are immutable; DataFrames are returned as copies).
+pandas is imported only by the loaders that return DataFrames, so ``load_topology`` stays fast.
+
+``build_scenario`` (``cpnkit.datasets.scenarios``) turns these into the named ``paper`` scenario.
+"""
+
+from cpnkit.datasets.energy import CARBON_REGIONS, load_carbon_intensity, load_solar
+from cpnkit.datasets.latency import HELP_SOURCE, load_architectures, load_hwnasbench, load_latency_table
+from cpnkit.datasets.topologies import (
+    NAMED_TOPOLOGIES,
+    ROCKETFUEL_REF_BANDWIDTH_BPS,
+    TEAL_CAPACITY_UNIT_BPS,
+    TOPOHUB_PREFIX,
+    TopologyInfo,
+    list_topologies,
+    load_topology,
+)
+from cpnkit.datasets.traffic import ABILENE_TRAFFIC_BLOCKS, ABILENE_TRAFFIC_STEP_S, load_abilene_traffic
+from cpnkit.datasets.scenarios import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario
+
+__all__ = [
+    "ABILENE_TRAFFIC_BLOCKS",
+    "ABILENE_TRAFFIC_STEP_S",
+    "CARBON_REGIONS",
+    "HELP_SOURCE",
+    "NAMED_TOPOLOGIES",
+    "PAPER_DEVICE_POOL",
+    "ROCKETFUEL_REF_BANDWIDTH_BPS",
+    "TEAL_CAPACITY_UNIT_BPS",
+    "TOPOHUB_PREFIX",
+    "ScenarioConfig",
+    "TopologyInfo",
+    "build_scenario",
+    "list_topologies",
+    "load_abilene_traffic",
+    "load_architectures",
+    "load_carbon_intensity",
+    "load_hwnasbench",
+    "load_latency_table",
+    "load_solar",
+    "load_topology",
+]
+
