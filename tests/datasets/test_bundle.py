@@ -8,9 +8,7 @@ DATA = importlib.resources.files("cpnkit.datasets").joinpath("data")
 
 def _bundled_files() -> list[str]:
     root = Path(str(DATA))
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"
-    )
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "PROVENANCE.md")
 
 
 def test_bundle_every_file_is_listed_in_provenance() -> None:

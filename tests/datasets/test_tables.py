@@ -45,9 +45,7 @@ def test_load_latency_table_selects_devices_in_order() -> None:
 
 
 def test_load_latency_table_unknown_device_suggests_close_names() -> None:
-    with pytest.raises(
-        UnknownDeviceError, match=r"device 'raspi' is not in the latency table\. Did you mean 'raspi4'"
-    ):
+    with pytest.raises(UnknownDeviceError, match=r"device 'raspi' is not in the latency table\. Did you mean 'raspi4'"):
         load_latency_table(["raspi"])
 
 
@@ -65,9 +63,7 @@ def test_load_latency_table_bad_device_list_raises_config_error(devices: list[st
         ("0,1.0,-2.0\n1,1.0,1.0\n", r"column 'b', row 0 is -2\.0"),
     ],
 )
-def test_load_latency_table_custom_file_rejects_bad_latencies(
-    tmp_path: Path, body: str, pattern: str
-) -> None:
+def test_load_latency_table_custom_file_rejects_bad_latencies(tmp_path: Path, body: str, pattern: str) -> None:
     path = tmp_path / "lat.csv"
     path.write_text("arch_idx,a,b\n" + body)
     with pytest.raises(DataError, match=r"lat\.csv: " + pattern):
@@ -117,9 +113,7 @@ def test_load_abilene_traffic_march_block_matches_abilene_topology() -> None:
     assert (np.diagonal(series.rates_bps, axis1=1, axis2=2) == 0).all()
     frame = pd.read_csv(DATA / "traffic" / "abilene_sndlib_5min_20040301-20040404_mbps.csv.gz", nrows=2)
     i, j = series.nodes.index("ATLAM5"), series.nodes.index("CHINng")
-    assert series.rates_bps[1, i, j] == pytest.approx(
-        frame["ATLAM5->CHINng"].iloc[1] * 1e6
-    )  # Mbit/s -> bit/s
+    assert series.rates_bps[1, i, j] == pytest.approx(frame["ATLAM5->CHINng"].iloc[1] * 1e6)  # Mbit/s -> bit/s
     assert load_abilene_traffic() is series
 
 
@@ -162,9 +156,7 @@ def test_load_abilene_traffic_custom_file_needs_every_od_pair(tmp_path: Path) ->
 
 def test_load_abilene_traffic_custom_file_splits_at_gaps(tmp_path: Path) -> None:
     path = tmp_path / "tm.csv"
-    path.write_text(
-        _TRAFFIC_HEADER + "20040301-0000,1,2\n20040301-0005,1,2\n20040301-0010,1,2\n20040302-0000,3,4\n"
-    )
+    path.write_text(_TRAFFIC_HEADER + "20040301-0000,1,2\n20040301-0005,1,2\n20040301-0010,1,2\n20040302-0000,3,4\n")
     assert load_abilene_traffic(path=path).n_steps == 3
     april = load_abilene_traffic("april", path=path)
     assert april.n_steps == 1
@@ -213,9 +205,7 @@ _CI_HEADER = "time,DE,GB,FR\n"
         ("", r"cannot be read as CSV"),
     ],
 )
-def test_load_carbon_intensity_custom_file_rejects_bad_data(
-    tmp_path: Path, content: str, pattern: str
-) -> None:
+def test_load_carbon_intensity_custom_file_rejects_bad_data(tmp_path: Path, content: str, pattern: str) -> None:
     path = tmp_path / "ci.csv"
     path.write_text(content)
     with pytest.raises(DataError, match=r"ci\.csv: .*" + pattern):

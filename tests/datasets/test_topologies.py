@@ -127,9 +127,7 @@ def test_load_topology_bad_topohub_key_raises_unknown_topology_error(spec: str, 
 
 
 def test_load_topology_unknown_name_suggests_close_names_and_other_forms() -> None:
-    with pytest.raises(
-        UnknownTopologyError, match=r"unknown topology 'abilen'\. Did you mean 'abilene'\?"
-    ) as info:
+    with pytest.raises(UnknownTopologyError, match=r"unknown topology 'abilen'\. Did you mean 'abilene'\?") as info:
         load_topology("abilen")
     message = str(info.value)
     assert "topohub:" in message

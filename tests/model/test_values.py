@@ -35,7 +35,8 @@ def test_decision_split_must_sum_to_one(line3: Topology) -> None:
 
 def test_decision_reject_is_explicit() -> None:
     decision = Decision.reject(3, "over capacity")
-    assert decision.is_rejection and decision.reason == "over capacity"
+    assert decision.is_rejection
+    assert decision.reason == "over capacity"
 
 
 def test_site_and_device_validation() -> None:

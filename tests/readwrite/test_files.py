@@ -29,9 +29,7 @@ SNDLIB = (
         ("t.xml.gz", SNDLIB, 2),
     ],
 )
-def test_read_topology_file_dispatches_on_suffix(
-    tmp_path: Path, file_name: str, content: str, n_links: int
-) -> None:
+def test_read_topology_file_dispatches_on_suffix(tmp_path: Path, file_name: str, content: str, n_links: int) -> None:
     path = tmp_path / file_name
     data = content.encode()
     path.write_bytes(gzip.compress(data) if file_name.lower().endswith(".gz") else data)
@@ -45,9 +43,7 @@ def test_read_topology_file_dispatches_on_suffix(
 def test_read_topology_file_unsupported_suffix_names_file_and_fix(tmp_path: Path) -> None:
     path = tmp_path / "net.gml"
     path.write_text("graph []")
-    with pytest.raises(
-        TopologyError, match=r"net\.gml: suffix '\.gml' is not a supported topology format; use one of"
-    ):
+    with pytest.raises(TopologyError, match=r"net\.gml: suffix '\.gml' is not a supported topology format; use one of"):
         read_topology_file(path)
     assert ".graphml" in TOPOLOGY_SUFFIXES
 

@@ -102,8 +102,7 @@ MALFORMED = {
         r"LinkSpeedRaw='-1e9' must be",
     ),
     "bad_latitude": (
-        HEADER
-        + '<graph><node id="0"><data key="d0">north</data><data key="d1">1</data></node></graph></graphml>',
+        HEADER + '<graph><node id="0"><data key="d0">north</data><data key="d1">1</data></node></graph></graphml>',
         r"Latitude='north' must be a finite number of degrees",
     ),
     "node_without_id": (HEADER + "<graph><node/></graph></graphml>", r"a <node> has no id"),

@@ -113,9 +113,7 @@ def test_read_node_link_json_delay_attribute_precedence_and_units() -> None:
         ],
     }
     topo = read_node_link_json(data)
-    assert [link.prop_delay_s for link in topo.links] == pytest.approx(
-        [0.004, 0.003, 0.007, MIN_PROP_DELAY_S]
-    )
+    assert [link.prop_delay_s for link in topo.links] == pytest.approx([0.004, 0.003, 0.007, MIN_PROP_DELAY_S])
     assert any("of 0 raised to the floor" in r for r in topo.meta["rules"])
 
 
@@ -298,9 +296,7 @@ MALFORMED: dict[str, tuple[Any, str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
-def test_read_node_link_json_malformed_file_raises_topology_error_naming_file(
-    tmp_path: Path, case: str
-) -> None:
+def test_read_node_link_json_malformed_file_raises_topology_error_naming_file(tmp_path: Path, case: str) -> None:
     content, pattern = MALFORMED[case]
     path = tmp_path / f"{case}.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -47,7 +48,7 @@ def test_simulator_isolated_mode_runs_one_task_at_a_time() -> None:
     scenario = line_scenario(n_tasks=5, gap_s=0.0)
     result = simulate(scenario, make("nearest-ecmp"), SimConfig(mode="isolated", service_jitter=0.0))
     spans = sorted((o.arrival_s, o.finish_s) for o in result.outcomes)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end - 1e-12
     assert all(o.queue_s == 0.0 for o in result.outcomes)
     check_result(result, scenario)
@@ -125,9 +126,7 @@ def test_simulator_summary_shares_add_to_one() -> None:
 def test_simulator_finishes_flows_at_large_clock_values() -> None:
     # at t ~ 1e6 s a drain time below the float clock's resolution must still end the flow (no livelock)
     topology = line_topology(3, capacity_bps=1e10)
-    tasks = [
-        Task(id=i, arrival_s=1e6 + i * 1e-4, source="a", arch_idx=i, input_bytes=1e5 + 7 * i) for i in range(200)
-    ]
+    tasks = [Task(id=i, arrival_s=1e6 + i * 1e-4, source="a", arch_idx=i, input_bytes=1e5 + 7 * i) for i in range(200)]
     scenario = make_scenario(topology, ["b", "c"], tasks)
     result = simulate(scenario, make("random", seed=0), SimConfig(check_capacity=True))
     assert all(o.status == "completed" for o in result.outcomes)

@@ -38,7 +38,9 @@ def _instances(draw: st.DrawFn) -> tuple[list[list[int]], list[float]]:
     caps = draw(st.lists(st.floats(0.1, 100.0), min_size=n_links, max_size=n_links))
     flows = draw(
         st.lists(
-            st.lists(st.integers(0, n_links - 1), min_size=1, max_size=n_links, unique=True), min_size=1, max_size=8
+            st.lists(st.integers(0, n_links - 1), min_size=1, max_size=n_links, unique=True),
+            min_size=1,
+            max_size=8,
         )
     )
     return flows, caps

@@ -26,7 +26,7 @@ def _topologies(draw: st.DrawFn) -> Topology:
             cap = draw(st.sampled_from([1e8, 5e8, 1e9]))
             delay = draw(st.sampled_from([5e-4, 1e-3, 4e-3]))
             links.append(Link(nodes[u], nodes[v], cap, delay))
-    unique = {(l.src, l.dst): l for l in links}
+    unique = {(link.src, link.dst): link for link in links}
     return Topology.from_links("random", unique.values(), meta={})
 
 

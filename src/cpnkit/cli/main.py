@@ -6,12 +6,20 @@ import json
 import math
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from cpnkit.errors import CpnError
@@ -45,7 +53,9 @@ def _fmt_bps(value: float) -> str:
 
 
 @topo_app.command("list")
-def topo_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+def topo_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List the bundled topologies with their sizes and sources."""
     from cpnkit.datasets import list_topologies
 
@@ -105,16 +115,17 @@ def schedulers_list() -> None:
 @app.command("sim")
 def sim(
     topology: Annotated[str, typer.Option("--topology", "-t", help=TOPOLOGY_HELP)] = "abilene",
-    scheduler: Annotated[str, typer.Option("--scheduler", "-s", help="Scheduler id (see `cpnkit schedulers list`).")] = (
-        "nearest-ecmp"
-    ),
+    scheduler: Annotated[
+        str, typer.Option("--scheduler", "-s", help="Scheduler id (see `cpnkit schedulers list`).")
+    ] = ("nearest-ecmp"),
     tasks: Annotated[int, typer.Option("--tasks", "-n", min=1, help="Number of tasks.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for the scenario, the simulator and the scheduler.")] = 0,
     mode: Annotated[
         str, typer.Option(help="online: tasks contend; isolated: one task in the system at a time (paper).")
     ] = "online",
     load: Annotated[
-        float, typer.Option(help="Offered compute load: arrival rate as a fraction of aggregate compute capacity.")
+        float,
+        typer.Option(help="Offered compute load: arrival rate as a fraction of aggregate compute capacity."),
     ] = 0.1,
     rate: Annotated[
         float | None, typer.Option(help="Arrival rate in tasks/s (overrides --load).", show_default=False)
@@ -148,7 +159,7 @@ def sim(
     config = SimConfig(mode=mode, service_jitter=jitter)  # type: ignore[arg-type]
     simulator = Simulator(scenario, sched, config, seed=seed)
     t1 = time.perf_counter()
-    show_bar = not quiet and sys.stderr.isatty() or (not quiet and tasks >= 20_000)
+    show_bar = (not quiet and sys.stderr.isatty()) or (not quiet and tasks >= 20_000)
     if show_bar:
         with Progress(
             TextColumn("[bold]simulating[/bold]"),
@@ -171,13 +182,17 @@ def sim(
         console.print(f"wrote {summary['tasks']} rows to {path}")
     if json_out is not None:
         meta = result_metadata(result)
-        meta["timing"] = {"build_s": build_s, "run_s": run_s, "tasks_per_s": tasks / run_s if run_s > 0 else None}
+        meta["timing"] = {
+            "build_s": build_s,
+            "run_s": run_s,
+            "tasks_per_s": tasks / run_s if run_s > 0 else None,
+        }
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(meta, indent=2, default=str))
         console.print(f"wrote {json_out}")
 
 
-def _print_summary(summary: dict[str, Any], meta: dict[str, Any], build_s: float, run_s: float) -> None:
+def _print_summary(summary: Mapping[str, Any], meta: Mapping[str, Any], build_s: float, run_s: float) -> None:
     table = Table(
         title=(
             f"{summary['scenario']} | {summary['scheduler']} | {summary['mode']} | seed {summary['seed']} | "

@@ -11,6 +11,7 @@ pandas is imported only by the loaders that return DataFrames, so ``load_topolog
 
 from cpnkit.datasets.energy import CARBON_REGIONS, load_carbon_intensity, load_solar
 from cpnkit.datasets.latency import HELP_SOURCE, load_architectures, load_hwnasbench, load_latency_table
+from cpnkit.datasets.scenarios import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario
 from cpnkit.datasets.topologies import (
     NAMED_TOPOLOGIES,
     ROCKETFUEL_REF_BANDWIDTH_BPS,
@@ -21,7 +22,6 @@ from cpnkit.datasets.topologies import (
     load_topology,
 )
 from cpnkit.datasets.traffic import ABILENE_TRAFFIC_BLOCKS, ABILENE_TRAFFIC_STEP_S, load_abilene_traffic
-from cpnkit.datasets.scenarios import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario
 
 __all__ = [
     "ABILENE_TRAFFIC_BLOCKS",
@@ -45,4 +45,3 @@ __all__ = [
     "load_solar",
     "load_topology",
 ]
-

@@ -40,13 +40,9 @@ def read_csv(path: Path, columns: Sequence[str], **options: Any) -> pd.DataFrame
     except FileNotFoundError:
         raise DataError(f"{path}: data file does not exist; check the path") from None
     except (OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(
-            f"{path}: cannot be read as CSV ({err}); give a comma-separated file with a header"
-        ) from err
+        raise DataError(f"{path}: cannot be read as CSV ({err}); give a comma-separated file with a header") from err
     except ValueError as err:  # a missing index/date column, an unparsable value
-        raise DataError(
-            f"{path}: {err}; check the header against the expected columns {list(columns)}"
-        ) from err
+        raise DataError(f"{path}: {err}; check the header against the expected columns {list(columns)}") from err
     present = set(frame.columns) | set(frame.index.names)
     missing = [c for c in columns if c not in present]
     if missing:
@@ -86,10 +82,7 @@ def check_range(
         not_a_number = np.isnan(values) & ~missing  # text where a number belongs
         with np.errstate(invalid="ignore"):
             out_of_range = ~np.isnan(values) & (
-                ~np.isfinite(values)
-                | (values < low)
-                | (values > upper)
-                | ((values <= 0) if positive else False)
+                ~np.isfinite(values) | (values < low) | (values > upper) | ((values <= 0) if positive else False)
             )
         bad = not_a_number | out_of_range | (missing & (not allow_nan))
         if bad.any():

@@ -44,9 +44,7 @@ def load_carbon_intensity(*, path: str | os.PathLike[str] | None = None) -> pd.D
     Raises:
         DataError: the file is malformed (missing columns, bad or unevenly spaced times, NaN or negative).
     """
-    frame = (
-        _bundled_carbon() if path is None else _read_hourly(path, _CARBON_FILE, CARBON_REGIONS, "gCO2/kWh")
-    )
+    frame = _bundled_carbon() if path is None else _read_hourly(path, _CARBON_FILE, CARBON_REGIONS, "gCO2/kWh")
     return frame.copy()
 
 
@@ -101,8 +99,7 @@ def _read_hourly(
         if times.isna().any():
             row = int(times.isna().to_numpy().argmax())
             raise DataError(
-                f"{file}: time {frame['time'].iloc[row]!r} (row {row}) is not 'YYYY-MM-DD HH:MM:SS'; "
-                "fix the label"
+                f"{file}: time {frame['time'].iloc[row]!r} (row {row}) is not 'YYYY-MM-DD HH:MM:SS'; fix the label"
             )
         steps = times.diff().iloc[1:]
         if len(frame) < 2 or (steps <= pd.Timedelta(0)).any() or steps.nunique() != 1:
@@ -115,7 +112,5 @@ def _read_hourly(
         result = frame[list(columns)].astype("float64")
         result.index = pd.DatetimeIndex(times, name="time").tz_localize("UTC")
         result.attrs["unit"] = unit
-        result.attrs["source"] = (
-            str(file) if path is not None else "Let's Wait Awhile (dos-group) / ENTSO-E, 2020"
-        )
+        result.attrs["source"] = str(file) if path is not None else "Let's Wait Awhile (dos-group) / ENTSO-E, 2020"
     return result

@@ -90,9 +90,7 @@ class ScenarioConfig:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.compute_load) and self.compute_load > 0):
-            raise ConfigError(
-                f"compute_load={self.compute_load!r} must be > 0 (0.1 = 10% of compute capacity)"
-            )
+            raise ConfigError(f"compute_load={self.compute_load!r} must be > 0 (0.1 = 10% of compute capacity)")
         if self.n_access_points is not None and self.n_access_points < 1:
             raise ConfigError(f"n_access_points={self.n_access_points!r} must be >= 1")
         if not self.device_pool:
@@ -104,9 +102,7 @@ class ScenarioConfig:
                 )
 
 
-def _background(
-    topology: Topology, utilisation: float, rng: np.random.Generator
-) -> tuple[BackgroundTraffic, str]:
+def _background(topology: Topology, utilisation: float, rng: np.random.Generator) -> tuple[BackgroundTraffic, str]:
     series = load_abilene_traffic()
     start = int(rng.integers(series.n_steps))
     if utilisation == 0.0:

@@ -101,9 +101,7 @@ class TopologyInfo:
     description: str
 
 
-_ROCKETFUEL_DESC = (
-    "Rocketfuel PoP level; capacity from OSPF weights (10 Gbit/s / weight), delay from latency_ms_mean"
-)
+_ROCKETFUEL_DESC = "Rocketfuel PoP level; capacity from OSPF weights (10 Gbit/s / weight), delay from latency_ms_mean"
 _TEAL_DESC = "TEAL capacities (Mbit/s); delay from Topology Zoo coordinates (great-circle / 2e8 m/s)"
 
 #: The bundled topologies by name (lower case).
@@ -172,9 +170,7 @@ def load_topology(spec: str | os.PathLike[str]) -> Topology:
         return read_topology_file(path)
     looks_like_path = os.sep in text or "/" in text or text.lower().endswith(TOPOLOGY_SUFFIXES)
     where = f" There is no file {str(path)!r} either." if looks_like_path else ""
-    raise UnknownTopologyError(
-        f"unknown topology {text!r}.{did_you_mean(lowered, NAMED_TOPOLOGIES)}{where} {_HINT}"
-    )
+    raise UnknownTopologyError(f"unknown topology {text!r}.{did_you_mean(lowered, NAMED_TOPOLOGIES)}{where} {_HINT}")
 
 
 _HINT = (
@@ -220,8 +216,7 @@ def _rocketfuel(name: str, asn: str, isp: str) -> Callable[[], Topology]:
                 data,
                 name,
                 meta={
-                    "source": f"Rocketfuel weights-dist AS{asn} ({isp}), PoP level, via cornell-netlab/yates "
-                    "@926bd89",
+                    "source": f"Rocketfuel weights-dist AS{asn} ({isp}), PoP level, via cornell-netlab/yates @926bd89",
                     "licence": "UW Rocketfuel, research use; cite Mahajan et al., IMW 2002",
                     "rules": [
                         "capacity_bps = n_router_links x 10 Gbit/s / weight_mean (OSPF cost = reference "
@@ -264,11 +259,7 @@ def _teal(name: str, teal_file: str, zoo_file: str | None) -> Callable[[], Topol
                 "source": f"TEAL {teal_file.removesuffix('.gz')} via harvard-cns/teal @8076c99"
                 + (f"; coordinates from Topology Zoo {zoo_file.removesuffix('.gz')}" if zoo_file else ""),
                 "licence": "TEAL: MIT"
-                + (
-                    "; Topology Zoo: see topology-zoo.org terms (cite Knight et al., JSAC 2011)"
-                    if zoo_file
-                    else ""
-                ),
+                + ("; Topology Zoo: see topology-zoo.org terms (cite Knight et al., JSAC 2011)" if zoo_file else ""),
                 "rules": rules,
             },
         )

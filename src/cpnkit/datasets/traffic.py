@@ -90,15 +90,12 @@ def _read(block: str, path: str | os.PathLike[str] | None) -> TrafficSeries:
         if times.isna().any():
             row = int(times.isna().to_numpy().argmax())
             raise DataError(
-                f"{file}: time {frame['time'].iloc[row]!r} (row {row}) is not YYYYMMDD-HHMM; "
-                "fix the time label"
+                f"{file}: time {frame['time'].iloc[row]!r} (row {row}) is not YYYYMMDD-HHMM; fix the time label"
             )
         steps_s = times.diff().dt.total_seconds().to_numpy()[1:]
         if (steps_s <= 0).any():
             row = int((steps_s <= 0).argmax()) + 1
-            raise DataError(
-                f"{file}: time {frame['time'].iloc[row]!r} does not increase; sort the rows by time"
-            )
+            raise DataError(f"{file}: time {frame['time'].iloc[row]!r} does not increase; sort the rows by time")
         # Contiguous blocks: split wherever the step is not 5 minutes (the bundled file has one 18-day gap).
         breaks = np.flatnonzero(steps_s != ABILENE_TRAFFIC_STEP_S) + 1
         bounds = [0, *breaks.tolist(), len(frame)]

@@ -62,8 +62,7 @@ class Decision:
         for ratio in self.split:
             if not math.isfinite(ratio) or ratio < 0:
                 raise DecisionError(
-                    f"task {self.task_id}: split ratio {ratio!r} must be finite and >= 0; "
-                    f"got split={list(self.split)}"
+                    f"task {self.task_id}: split ratio {ratio!r} must be finite and >= 0; got split={list(self.split)}"
                 )
         total = math.fsum(self.split)
         if abs(total - 1.0) > SPLIT_TOLERANCE:

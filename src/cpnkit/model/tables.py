@@ -15,7 +15,11 @@ __all__ = ["DEVICE_MODEL_CLASS", "LatencyTable", "TrafficSeries"]
 
 #: Device class of every device model in the bundled latency table (HELP / HW-NAS-Bench columns).
 DEVICE_MODEL_CLASS: Mapping[str, DeviceClass] = {
-    **{f"{gpu}_{batch}": "gpu" for gpu in ("1080ti", "2080ti", "titan_rtx", "titanx", "titanxp") for batch in (1, 32, 256)},
+    **{
+        f"{gpu}_{batch}": "gpu"
+        for gpu in ("1080ti", "2080ti", "titan_rtx", "titanx", "titanxp")
+        for batch in (1, 32, 256)
+    },
     "gold_6226": "cpu",
     "gold_6240": "cpu",
     "silver_4114": "cpu",
@@ -47,8 +51,7 @@ class LatencyTable:
         arr = np.asarray(self.latency_s, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != len(self.devices):
             raise DataError(
-                f"latency table has shape {arr.shape} for {len(self.devices)} devices; "
-                "expected (n_archs, n_devices)"
+                f"latency table has shape {arr.shape} for {len(self.devices)} devices; expected (n_archs, n_devices)"
             )
         bad = ~np.isfinite(arr) | (arr <= 0)
         if bad.any():

@@ -43,10 +43,16 @@ class Task:
     def __post_init__(self) -> None:
         check_non_negative(f"task {self.id}: arrival_s", self.arrival_s, "arrival times start at 0 s", TaskError)
         check_positive(
-            f"task {self.id}: input_bytes", self.input_bytes, "give the input size in bytes, e.g. 1e6 for 1 MB", TaskError
+            f"task {self.id}: input_bytes",
+            self.input_bytes,
+            "give the input size in bytes, e.g. 1e6 for 1 MB",
+            TaskError,
         )
         check_non_negative(
-            f"task {self.id}: result_bytes", self.result_bytes, "give the result size in bytes (0 for none)", TaskError
+            f"task {self.id}: result_bytes",
+            self.result_bytes,
+            "give the result size in bytes (0 for none)",
+            TaskError,
         )
         if not (isinstance(self.arch_idx, int) and 0 <= self.arch_idx < NB201_ARCHS):
             raise TaskError(

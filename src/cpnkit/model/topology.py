@@ -255,7 +255,11 @@ class Topology:
                 graph.add_node(node.id, label=node.label, latitude=node.latitude, longitude=node.longitude)
             for i, link in enumerate(self.links):
                 graph.add_edge(
-                    link.src, link.dst, capacity_bps=link.capacity_bps, prop_delay_s=link.prop_delay_s, link_id=i
+                    link.src,
+                    link.dst,
+                    capacity_bps=link.capacity_bps,
+                    prop_delay_s=link.prop_delay_s,
+                    link_id=i,
                 )
             self._cache["graph"] = graph
         result: nx.DiGraph[str] = self._cache["graph"]

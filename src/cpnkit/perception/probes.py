@@ -71,7 +71,7 @@ def probe_path(
     prop_delay_s: npt.NDArray[np.float64],
     time_s: float,
     rng: np.random.Generator,
-    config: ProbeConfig = ProbeConfig(),  # noqa: B008 - frozen, immutable default
+    config: ProbeConfig = ProbeConfig(),
 ) -> PathProbe:
     """Measure ``path`` with ``config.n_probes`` back-to-back probes.
 

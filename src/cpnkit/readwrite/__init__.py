@@ -46,8 +46,8 @@ from cpnkit.readwrite._build import (
 from cpnkit.readwrite.files import TOPOLOGY_SUFFIXES, read_topology_file
 from cpnkit.readwrite.graphml import read_graphml
 from cpnkit.readwrite.nodelink import read_node_link_json, write_node_link_json
-from cpnkit.readwrite.sndlib import SNDLIB_CAPACITY_UNIT_BPS, read_sndlib_xml
 from cpnkit.readwrite.results import result_metadata, write_outcomes_csv
+from cpnkit.readwrite.sndlib import SNDLIB_CAPACITY_UNIT_BPS, read_sndlib_xml
 
 __all__ = [
     "DEFAULT_CAPACITY_BPS",
@@ -65,4 +65,3 @@ __all__ = [
     "write_node_link_json",
     "write_outcomes_csv",
 ]
-

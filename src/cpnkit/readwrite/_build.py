@@ -170,14 +170,10 @@ class TopologyBuilder:
     ) -> None:
         """Add a node; a repeated id is an error."""
         if node_id in self.nodes:
-            self.source.fail(
-                f"node id {node_id!r} appears twice", "node ids must be unique; remove the duplicate"
-            )
+            self.source.fail(f"node id {node_id!r} appears twice", "node ids must be unique; remove the duplicate")
         if (latitude is None) != (longitude is None):
             latitude = longitude = None
-            self.count(
-                "node coordinates: a node with only one of latitude/longitude was treated as having none"
-            )
+            self.count("node coordinates: a node with only one of latitude/longitude was treated as having none")
         try:
             self.nodes[node_id] = Node(node_id, node_id if label is None else label, latitude, longitude)
         except TopologyError as err:
@@ -218,9 +214,7 @@ class TopologyBuilder:
         pairs = [(src, dst), (dst, src)] if both_directions else [(src, dst)]
         if capacity_bps is None:
             capacity_bps = self.default_capacity_bps
-            self.count(
-                f"capacity_bps missing: set to the default {fmt_bps(self.default_capacity_bps)}", len(pairs)
-            )
+            self.count(f"capacity_bps missing: set to the default {fmt_bps(self.default_capacity_bps)}", len(pairs))
         for pair in pairs:
             drafts = self._edges.setdefault(pair, [])
             if drafts and not self.merge_parallel:
@@ -270,9 +264,7 @@ class TopologyBuilder:
         rules += [f"{rule} ({n} {'link' if n == 1 else 'links'})" for rule, n in self._counts.items()]
         full_meta = {"source": self.source.label, **extra, "rules": rules}
         try:
-            return Topology(
-                name=self.name, nodes=tuple(self.nodes.values()), links=tuple(links), meta=full_meta
-            )
+            return Topology(name=self.name, nodes=tuple(self.nodes.values()), links=tuple(links), meta=full_meta)
         except TopologyError as err:
             raise TopologyError(f"{self.source.label}: {err}") from err
 
@@ -292,9 +284,7 @@ class TopologyBuilder:
             if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
                 return None
             distance_m = great_circle_m(a.latitude, a.longitude, b.latitude, b.longitude)
-            self.count(
-                "prop_delay_s = great-circle (haversine) distance between the node coordinates / " + _SPEED
-            )
+            self.count("prop_delay_s = great-circle (haversine) distance between the node coordinates / " + _SPEED)
         delay = distance_m / LIGHT_IN_FIBRE_M_PER_S
         if delay < MIN_PROP_DELAY_S:
             self.count(f"distance-derived prop_delay_s below the floor raised to {_fmt_s(MIN_PROP_DELAY_S)}")

@@ -120,9 +120,7 @@ def read_graphml(
     for i, el in enumerate(el for el in graph if local_name(el.tag) == "edge"):
         a, b = el.get("source"), el.get("target")
         if not a or not b:
-            src.fail(
-                f"edge #{i} lacks a source or target attribute", "give every <edge> a source and a target"
-            )
+            src.fail(f"edge #{i} lacks a source or target attribute", "give every <edge> a source and a target")
         what = f"edge {a!r}->{b!r}"
         attrs = attributes(el, "edge")
         capacity: float | None = None
@@ -141,9 +139,7 @@ def read_graphml(
                 break
         directed_attr = el.get("directed")
         directed = directed_default if directed_attr is None else directed_attr == "true"
-        builder.add_edge(
-            a, b, capacity_bps=capacity, delay_s=delay, delay_origin=origin, both_directions=not directed
-        )
+        builder.add_edge(a, b, capacity_bps=capacity, delay_s=delay, delay_origin=origin, both_directions=not directed)
     extra = dict(meta or {})
     extra.setdefault("format", "graphml")
     return builder.build(extra)

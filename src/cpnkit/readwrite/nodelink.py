@@ -166,8 +166,7 @@ def write_node_link_json(topology: Topology, path: PathLike, *, indent: int | No
             raise
     except OSError as err:
         raise TopologyError(
-            f"{target}: cannot write the topology ({err.strerror or err}); "
-            "check that the folder exists and is writable"
+            f"{target}: cannot write the topology ({err.strerror or err}); check that the folder exists and is writable"
         ) from err
 
 
@@ -188,9 +187,7 @@ def _from_data(
             f"top-level JSON value is a {type(data).__name__}, not an object",
             'write a node-link object {"nodes": [...], "links": [...]}',
         )
-    unit = src.number(
-        capacity_unit_bps, "capacity_unit_bps", "bit/s per unit", fix="pass e.g. 1e6 for Mbit/s"
-    )
+    unit = src.number(capacity_unit_bps, "capacity_unit_bps", "bit/s per unit", fix="pass e.g. 1e6 for Mbit/s")
     directed = _flag(data, "directed", False, src)
     multigraph = _flag(data, "multigraph", False, src)
     graph = data.get("graph") or {}
@@ -209,9 +206,7 @@ def _from_data(
     for i, raw_node in enumerate(_records(data, ("nodes",), src)):
         where = f"node #{i}"
         if not isinstance(raw_node, Mapping):
-            src.fail(
-                f"{where} is a {type(raw_node).__name__}, not an object", 'give each node as {"id": ...}'
-            )
+            src.fail(f"{where} is a {type(raw_node).__name__}, not an object", 'give each node as {"id": ...}')
         if "id" not in raw_node:
             src.fail(f'{where} ({dict(raw_node)!r}) has no "id"', 'give every node an "id"')
         node_id = _node_id(raw_node["id"], f"{where} id", src)
@@ -284,9 +279,7 @@ def _records(data: Mapping[str, Any], keys: Sequence[str], src: SourceRef) -> li
                 src.fail(f'"{key}" is a {type(value).__name__}, not a list', f'make "{key}" a JSON array')
             return value
     wanted = " or ".join(f'"{k}"' for k in keys)
-    src.fail(
-        f"has no {wanted} key (found: {sorted(data)})", f"add a {wanted} list (networkx node-link format)"
-    )
+    src.fail(f"has no {wanted} key (found: {sorted(data)})", f"add a {wanted} list (networkx node-link format)")
 
 
 def _flag(data: Mapping[str, Any], key: str, default: bool, src: SourceRef) -> bool:
@@ -301,33 +294,25 @@ def _node_id(value: Any, what: str, src: SourceRef) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return src.fail(
-        f"{what}={value!r} must be a non-empty string or an integer", "use string or integer node ids"
-    )
+    return src.fail(f"{what}={value!r} must be a non-empty string or an integer", "use string or integer node ids")
 
 
 def _coordinates(node: Mapping[str, Any], node_id: str, src: SourceRef) -> tuple[float | None, float | None]:
     for lat_key, lon_key in _COORD_KEYS:
         if lat_key in node and lon_key in node:
-            return _degree(node[lat_key], node_id, lat_key, src), _degree(
-                node[lon_key], node_id, lon_key, src
-            )
+            return _degree(node[lat_key], node_id, lat_key, src), _degree(node[lon_key], node_id, lon_key, src)
     pos = node.get("pos")
     if pos is not None:
         if not (isinstance(pos, list) and len(pos) == 2):
             src.fail(f"node {node_id!r}: pos={pos!r} must be [longitude, latitude]", "fix or remove pos")
-        return _degree(pos[1], node_id, "pos[1] (latitude)", src), _degree(
-            pos[0], node_id, "pos[0] (longitude)", src
-        )
+        return _degree(pos[1], node_id, "pos[1] (latitude)", src), _degree(pos[0], node_id, "pos[0] (longitude)", src)
     return None, None
 
 
 def _degree(value: Any, node_id: str, key: str, src: SourceRef) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    return src.fail(
-        f"node {node_id!r}: {key}={value!r} must be a finite number of degrees", "fix or remove it"
-    )
+    return src.fail(f"node {node_id!r}: {key}={value!r} must be a finite number of degrees", "fix or remove it")
 
 
 def _stem(file_name: str) -> str:

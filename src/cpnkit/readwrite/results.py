@@ -42,9 +42,8 @@ def _cell(value: Any) -> Any:
 
 def result_metadata(result: SimResult) -> dict[str, Any]:
     """The run's summary, engine counters and scenario provenance as a JSON-ready dict."""
-    return json.loads(
-        json.dumps(
-            {"summary": result.summary(), "stats": dict(result.stats), "meta": dict(result.meta)},
-            default=str,
-        )
+    text = json.dumps(
+        {"summary": result.summary(), "stats": dict(result.stats), "meta": dict(result.meta)}, default=str
     )
+    data: dict[str, Any] = json.loads(text)
+    return data

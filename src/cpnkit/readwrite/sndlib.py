@@ -54,9 +54,7 @@ def read_sndlib_xml(
     src = SourceRef(str(file))
     root = read_xml(file)
     if local_name(root.tag) != "network":
-        src.fail(
-            f"root element is <{local_name(root.tag)}>, not SNDlib's <network>", "give an SNDlib XML file"
-        )
+        src.fail(f"root element is <{local_name(root.tag)}>, not SNDlib's <network>", "give an SNDlib XML file")
     structure = _child(root, "networkStructure")
     nodes_el = _child(structure, "nodes") if structure is not None else None
     links_el = _child(structure, "links") if structure is not None else None
@@ -77,9 +75,7 @@ def read_sndlib_xml(
     )
     geographical = nodes_el.get("coordinatesType", "geographical") == "geographical"
     if not geographical:
-        builder.note(
-            f"node coordinates of type {nodes_el.get('coordinatesType')!r} ignored (not geographical)"
-        )
+        builder.note(f"node coordinates of type {nodes_el.get('coordinatesType')!r} ignored (not geographical)")
     for el in nodes_el:
         if local_name(el.tag) != "node":
             continue
@@ -106,9 +102,7 @@ def read_sndlib_xml(
         a = source_el.text.strip() if source_el is not None and source_el.text else ""
         b = target_el.text.strip() if target_el is not None and target_el.text else ""
         if not a or not b:
-            src.fail(
-                f"link {link_id!r} lacks a <source> or <target>", "give every link a source and a target"
-            )
+            src.fail(f"link {link_id!r} lacks a <source> or <target>", "give every link a source and a target")
         what = f"link {link_id!r} ({a}-{b})"
         capacity: float | None = None
         pre = _child(el, "preInstalledModule")
@@ -145,7 +139,5 @@ def _signed(text: str | None, node_id: str, src: SourceRef) -> float:
     try:
         value = float(text or "")
     except ValueError:
-        src.fail(
-            f"node {node_id!r}: coordinate {text!r} is not a number", "fix the <coordinates> of the node"
-        )
+        src.fail(f"node {node_id!r}: coordinate {text!r} is not a number", "fix the <coordinates> of the node")
     return value

@@ -80,8 +80,7 @@ class SchedulerRegistry:
             return self._specs[id]
         except KeyError:
             raise UnknownSchedulerError(
-                f"unknown scheduler {id!r}.{did_you_mean(id, self._specs)} "
-                f"Registered: {', '.join(sorted(self._specs))}"
+                f"unknown scheduler {id!r}.{did_you_mean(id, self._specs)} Registered: {', '.join(sorted(self._specs))}"
             ) from None
 
     def make(self, id: str, **kwargs: Any) -> Scheduler:

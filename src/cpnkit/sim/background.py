@@ -24,7 +24,13 @@ from scipy.sparse.csgraph import dijkstra
 from cpnkit.errors import ConfigError
 from cpnkit.model import Topology, TrafficSeries
 
-__all__ = ["BackgroundTraffic", "gravity_background", "route_demands", "scale_background", "series_background"]
+__all__ = [
+    "BackgroundTraffic",
+    "gravity_background",
+    "route_demands",
+    "scale_background",
+    "series_background",
+]
 
 _TIE_TOLERANCE = 1e-12
 

@@ -18,7 +18,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -132,15 +132,40 @@ class Simulator:
         for site in scenario.sites:
             for device in site.devices:
                 devices[device.id] = device
-                self._device_state[device.id] = _DeviceState(
-                    device, scenario.latency_table.column_index(device.model)
-                )
+                self._device_state[device.id] = _DeviceState(device, scenario.latency_table.column_index(device.model))
         self._devices: Mapping[str, Device] = MappingProxyType(devices)
         jitter_seq, probe_seq = np.random.SeedSequence(seed).spawn(2)
         self._jitter_rng = np.random.default_rng(jitter_seq)
         self._probe_rng = np.random.default_rng(probe_seq)
         self._jitter_buf: list[float] = []
         self._ran = False
+        self._setup()
+
+    # -- setup ---------------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        self._heap: list[tuple[float, int, int, Any]] = []
+        self._seq = 0
+        self._now = 0.0
+        self._events = 0
+        self._finished = 0
+        self._in_system = 0
+        self._waiting: deque[Task] = deque()
+        self._outcomes: list[Outcome] = []
+        self._decisions: list[Decision] = []
+        self._flows: list[_Flow] = []
+        self._net_time = 0.0
+        self._net_gen = 0
+        self._bits_sent = 0.0
+        self._bits_delivered = 0.0
+        self._max_undelivered = 0.0
+        self._max_load_ratio = 0.0
+        self._max_flows = 0
+        self._background = self.scenario.background
+        self._set_background_step(self._background.step_at(0.0))
+        self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
+            {d: DeviceTelemetry(d, 0, 0.0, 0.0) for d in self._devices}
+        )
+        self._return_paths: dict[tuple[str, str], Path] = {}
 
     # -- public --------------------------------------------------------------------------------------
     def run(self, progress: ProgressCallback | None = None) -> SimResult:
@@ -155,7 +180,6 @@ class Simulator:
         if self._ran:
             raise CpnError("a Simulator runs once; build a new one (with the same seed) to run again")
         self._ran = True
-        self._setup()
         tasks = self.scenario.tasks
         total = len(tasks)
         step = max(1, total // 100)
@@ -213,32 +237,6 @@ class Simulator:
             stats=stats,
             meta=dict(self.scenario.meta),
         )
-
-    # -- setup ---------------------------------------------------------------------------------------
-    def _setup(self) -> None:
-        self._heap: list[tuple[float, int, int, Any]] = []
-        self._seq = 0
-        self._now = 0.0
-        self._events = 0
-        self._finished = 0
-        self._in_system = 0
-        self._waiting: deque[Task] = deque()
-        self._outcomes: list[Outcome] = []
-        self._decisions: list[Decision] = []
-        self._flows: list[_Flow] = []
-        self._net_time = 0.0
-        self._net_gen = 0
-        self._bits_sent = 0.0
-        self._bits_delivered = 0.0
-        self._max_undelivered = 0.0
-        self._max_load_ratio = 0.0
-        self._max_flows = 0
-        self._background = self.scenario.background
-        self._set_background_step(self._background.step_at(0.0))
-        self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
-            {d: DeviceTelemetry(d, 0, 0.0, 0.0) for d in self._devices}
-        )
-        self._return_paths: dict[tuple[str, str], Path] = {}
 
     def _set_background_step(self, step: int) -> None:
         self._bg_load = self._background.load_bps[step]
@@ -367,8 +365,7 @@ class Simulator:
             self._admit(self._waiting.popleft(), now)
 
     def _on_ready(self, job: _Job, now: float) -> None:
-        device = job.device
-        assert device is not None  # noqa: S101 - set at admission
+        device = cast(_DeviceState, job.device)  # set at admission
         if device.busy is None:
             self._start_service(device, job, now)
         else:
@@ -392,8 +389,7 @@ class Simulator:
 
     def _on_done(self, job: _Job, now: float) -> None:
         job.done_s = now
-        device = job.device
-        assert device is not None  # noqa: S101
+        device = cast(_DeviceState, job.device)  # set at admission
         device.busy = None
         device.busy_accum_s += now - device.busy_since_s
         if device.queue:
@@ -419,9 +415,8 @@ class Simulator:
 
     def _on_finish(self, job: _Job, now: float) -> None:
         task = job.task
-        decision = job.decision
-        device = job.device
-        assert decision is not None and device is not None  # noqa: S101
+        decision = cast(Decision, job.decision)  # set at admission
+        device = cast(_DeviceState, job.device)
         self._outcomes.append(
             Outcome(
                 task_id=task.id,

@@ -8,6 +8,7 @@ each device served its tasks one at a time.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -55,7 +56,7 @@ def check_result(result: SimResult, scenario: Scenario) -> None:
         per_device[o.device].append((start, start + o.compute_s))
     for device, spans in per_device.items():
         spans.sort()
-        for (s0, e0), (s1, _) in zip(spans, spans[1:], strict=False):
+        for (s0, e0), (s1, _) in itertools.pairwise(spans):
             if s1 < e0 - _TIME_TOL_S * max(1.0, e0):
                 raise InvariantError(f"device {device} served two tasks at once ({s0:.9f}-{e0:.9f} and {s1:.9f})")
     for d in result.decisions:

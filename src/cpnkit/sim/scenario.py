@@ -100,7 +100,9 @@ class Scenario:
                 raise ConfigError(f"task id {task.id} appears twice; task ids must be unique")
             ids.add(task.id)
             if task.arrival_s < last:
-                raise ConfigError(f"task {task.id} arrives at {task.arrival_s} s, before the previous task; sort by time")
+                raise ConfigError(
+                    f"task {task.id} arrives at {task.arrival_s} s, before the previous task; sort by time"
+                )
             last = task.arrival_s
             if task.arch_idx >= self.latency_table.n_archs:
                 raise ConfigError(

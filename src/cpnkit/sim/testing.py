@@ -17,7 +17,7 @@ from cpnkit.model import NB201_ARCHS, Device, LatencyTable, Link, Site, Task, To
 from cpnkit.sim.background import BackgroundTraffic
 from cpnkit.sim.scenario import Scenario
 
-__all__ = ["synthetic_latency_table", "line_scenario", "make_scenario", "line_topology"]
+__all__ = ["line_scenario", "line_topology", "make_scenario", "synthetic_latency_table"]
 
 
 def synthetic_latency_table(models: Sequence[str] = ("toy",), base_s: float = 1e-3) -> LatencyTable:
@@ -27,9 +27,7 @@ def synthetic_latency_table(models: Sequence[str] = ("toy",), base_s: float = 1e
     return LatencyTable(devices=tuple(models), latency_s=archs + scale, source="synthetic")
 
 
-def line_topology(
-    n: int = 3, capacity_bps: float = 1e9, prop_delay_s: float = 1e-3, name: str = "line"
-) -> Topology:
+def line_topology(n: int = 3, capacity_bps: float = 1e9, prop_delay_s: float = 1e-3, name: str = "line") -> Topology:
     """``n`` nodes ``a, b, c, ...`` in a bidirectional line."""
     ids = [chr(ord("a") + i) for i in range(n)]
     links = []
@@ -67,7 +65,14 @@ def line_scenario(n_tasks: int = 1, input_bytes: float = 1e6, gap_s: float = 1.0
     """Line ``a-b-c``; ``n_tasks`` tasks from ``a`` every ``gap_s`` seconds; one site at ``c``."""
     topology = line_topology(3)
     tasks = [
-        Task(id=i, arrival_s=i * gap_s, source="a", arch_idx=arch_idx, input_bytes=input_bytes, latency_bound_s=math.inf)
+        Task(
+            id=i,
+            arrival_s=i * gap_s,
+            source="a",
+            arch_idx=arch_idx,
+            input_bytes=input_bytes,
+            latency_bound_s=math.inf,
+        )
         for i in range(n_tasks)
     ]
     return make_scenario(topology, ["c"], tasks, name="line3")

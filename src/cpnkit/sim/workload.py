@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from cpnkit.errors import ConfigError, TaskError
 from cpnkit.model import NB201_ARCHS, Task
@@ -54,7 +55,7 @@ class WorkloadConfig:
 
 def _task_attributes(
     n: int, config: WorkloadConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     archs = rng.integers(0, NB201_ARCHS, size=n)
     log_lo, log_hi = math.log(config.min_input_bytes), math.log(config.max_input_bytes)
     sizes = np.exp(rng.uniform(log_lo, log_hi, size=n)) if log_hi > log_lo else np.full(n, config.min_input_bytes)

@@ -1,0 +1,1 @@
+"""Gymnasium environments (adapter layer). Lands with the RL issue; nothing here yet."""

@@ -1,0 +1,1 @@
+"""Application layer: prices, quotes, settlement rules (pure). Lands with the trading issue."""
