@@ -123,30 +123,37 @@ def sim(
     mode: Annotated[
         str, typer.Option(help="online: tasks contend; isolated: one task in the system at a time (paper).")
     ] = "online",
-    load: Annotated[
-        float,
-        typer.Option(help="Offered compute load: arrival rate as a fraction of aggregate compute capacity."),
-    ] = 0.1,
     rate: Annotated[
-        float | None, typer.Option(help="Arrival rate in tasks/s (overrides --load).", show_default=False)
+        float, typer.Option(help="Total arrival rate in tasks/s (Poisson, over the access points).")
+    ] = 50.0,
+    load: Annotated[
+        float | None,
+        typer.Option(
+            help="Offered compute load (fraction of aggregate compute capacity); overrides --rate.", show_default=False
+        ),
     ] = None,
     background: Annotated[
         float, typer.Option(help="Mean utilisation of the busiest link by background traffic, 0..1.")
     ] = 0.5,
     jitter: Annotated[float, typer.Option(help="Relative service-time jitter (lognormal sigma).")] = 0.02,
+    trace: Annotated[
+        Path | None,
+        typer.Option(help="CSV of task arrivals (columns arrival_s,source) instead of Poisson; --tasks is ignored."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write one CSV row per task here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write summary + provenance JSON here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Simulate tasks on a topology with one scheduler and print the latency summary."""
     from cpnkit.datasets import ScenarioConfig, build_scenario
-    from cpnkit.readwrite import result_metadata, write_outcomes_csv
+    from cpnkit.readwrite import read_arrival_trace, result_metadata, write_outcomes_csv
     from cpnkit.schedulers import make
     from cpnkit.sim import SimConfig, Simulator
 
     if mode not in ("online", "isolated"):
         raise CpnError(f"--mode {mode!r} must be 'online' or 'isolated'")
     sched = make(scheduler, seed=seed)
+    arrivals = read_arrival_trace(trace) if trace is not None else None
     t0 = time.perf_counter()
     scenario = build_scenario(
         topology,
@@ -154,7 +161,9 @@ def sim(
         config=ScenarioConfig(
             n_tasks=tasks, compute_load=load, arrival_rate_per_s=rate, background_utilisation=background
         ),
+        trace=arrivals,
     )
+    tasks = len(scenario.tasks)
     build_s = time.perf_counter() - t0
     config = SimConfig(mode=mode, service_jitter=jitter)  # type: ignore[arg-type]
     simulator = Simulator(scenario, sched, config, seed=seed)

@@ -7,9 +7,10 @@ Raspberry Pi 4, Eyeriss), the pool shuffled and dealt round-robin so that every 
 as evenly as the node count allows. Service times are the HELP / HW-NAS-Bench measurements.
 
 Workload: Poisson arrivals (tasks spread uniformly over the access points), NAS-Bench-201 architectures
-uniformly at random, inputs log-uniform in 100 KB - 10 MB, 4 KB results. The arrival rate is
-``compute_load`` times the aggregate service capacity of the sites (sum over devices of 1 / mean
-latency over all architectures), unless ``arrival_rate_per_s`` is given.
+uniformly at random, inputs log-uniform in 100 KB - 10 MB, 4 KB results. The total arrival rate is
+``arrival_rate_per_s`` (default 50 tasks/s, independent of the topology's size, since tasks enter at 2-4
+access points whatever the size), or, when ``compute_load`` is given, that fraction of the sites' aggregate
+service capacity (sum over devices of 1 / mean latency over all architectures).
 
 Background: on Abilene the real SNDlib/Zhang 5-minute matrices; elsewhere a gravity model shaped over
 time by the Abilene series' total volume; scaled so the busiest link's mean utilisation equals
@@ -19,6 +20,7 @@ time by the Abilene series' total volume; scaled so the busiest link's mean util
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -36,6 +38,7 @@ from cpnkit.sim import (
     gravity_background,
     poisson_workload,
     series_background,
+    trace_workload,
 )
 
 __all__ = ["PAPER_DEVICE_POOL", "ScenarioConfig", "build_scenario"]
@@ -65,9 +68,9 @@ class ScenarioConfig:
 
     Attributes:
         n_tasks: Number of tasks.
-        compute_load: Offered load as a fraction of the aggregate compute capacity (used when
-            ``arrival_rate_per_s`` is None).
-        arrival_rate_per_s: Total arrival rate in tasks/s (overrides ``compute_load``).
+        arrival_rate_per_s: Total arrival rate in tasks/s (used when ``compute_load`` is None).
+        compute_load: Offered load as a fraction of the aggregate compute capacity; overrides
+            ``arrival_rate_per_s`` when given.
         background_utilisation: Mean utilisation of the busiest link due to background traffic (0..1).
         n_access_points: Access points (None: 2-4 drawn with the seed).
         device_pool: Device models dealt to the non-access nodes.
@@ -78,8 +81,8 @@ class ScenarioConfig:
     """
 
     n_tasks: int = 1000
-    compute_load: float = 0.1
-    arrival_rate_per_s: float | None = None
+    arrival_rate_per_s: float = 50.0
+    compute_load: float | None = None
     background_utilisation: float = 0.5
     n_access_points: int | None = None
     device_pool: tuple[str, ...] = PAPER_DEVICE_POOL
@@ -89,7 +92,9 @@ class ScenarioConfig:
     latency_bound_s: float = math.inf
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.compute_load) and self.compute_load > 0):
+        if not (math.isfinite(self.arrival_rate_per_s) and self.arrival_rate_per_s > 0):
+            raise ConfigError(f"arrival_rate_per_s={self.arrival_rate_per_s!r} must be finite and > 0 tasks/s")
+        if self.compute_load is not None and not (math.isfinite(self.compute_load) and self.compute_load > 0):
             raise ConfigError(f"compute_load={self.compute_load!r} must be > 0 (0.1 = 10% of compute capacity)")
         if self.n_access_points is not None and self.n_access_points < 1:
             raise ConfigError(f"n_access_points={self.n_access_points!r} must be >= 1")
@@ -114,14 +119,19 @@ def _background(topology: Topology, utilisation: float, rng: np.random.Generator
 
 
 def build_scenario(
-    topology: str | Topology = "abilene", seed: int = 0, config: ScenarioConfig | None = None
+    topology: str | Topology = "abilene",
+    seed: int = 0,
+    config: ScenarioConfig | None = None,
+    trace: tuple[Sequence[float], Sequence[str]] | None = None,
 ) -> Scenario:
     """Build the ``paper`` scenario on a topology.
 
     Args:
         topology: A bundled name, a ``topohub:`` key, a file path, or a ``Topology``.
         seed: Seeds access points, device placement, background start and the workload.
-        config: Scenario settings (defaults: 1000 tasks, 10% compute load, 50% background).
+        config: Scenario settings (defaults: 1000 tasks, 50 tasks/s, 50% background).
+        trace: Arrival times (s) and access nodes of the tasks, replacing Poisson arrivals; the access points
+            are then the trace's sources and ``config.n_tasks`` is ignored.
 
     Raises:
         UnknownTopologyError: the topology does not resolve.
@@ -137,6 +147,14 @@ def build_scenario(
     n_ap = config.n_access_points if config.n_access_points is not None else int(rng_ap.integers(2, 5))
     n_ap = min(n_ap, len(nodes) - 1)
     access = tuple(nodes[int(i)] for i in sorted(rng_ap.choice(len(nodes), size=n_ap, replace=False)))
+    if trace is not None:
+        for source in trace[1]:
+            topo.node_index(source)
+        access = tuple(dict.fromkeys(trace[1]))
+        if len(access) >= len(nodes):
+            raise ConfigError(
+                f"the trace uses every node of {topo.name!r} as an access point; no node is left for sites"
+            )
     rng_dev = np.random.default_rng(dev_seq)
     table = load_latency_table()
     site_nodes = [n for n in nodes if n not in access]
@@ -147,12 +165,9 @@ def build_scenario(
         Site(node, (Device(f"{node}/{model}", model, DEVICE_MODEL_CLASS[model], node),))
         for node, model in zip(site_nodes, models, strict=False)
     )
-    if config.arrival_rate_per_s is not None:
-        rate = config.arrival_rate_per_s
-    else:
-        mean_s = table.latency_s.mean(axis=0)
-        capacity = sum(1.0 / float(mean_s[table.column_index(s.devices[0].model)]) for s in sites)
-        rate = config.compute_load * capacity
+    mean_s = table.latency_s.mean(axis=0)
+    capacity_per_s = sum(1.0 / float(mean_s[table.column_index(d.model)]) for s in sites for d in s.devices)
+    rate = config.arrival_rate_per_s if config.compute_load is None else config.compute_load * capacity_per_s
     workload = WorkloadConfig(
         n_tasks=config.n_tasks,
         arrival_rate_per_s=rate,
@@ -161,7 +176,10 @@ def build_scenario(
         result_bytes=config.result_bytes,
         latency_bound_s=config.latency_bound_s,
     )
-    tasks = poisson_workload(access, workload, np.random.default_rng(work_seq))
+    if trace is None:
+        tasks = poisson_workload(access, workload, np.random.default_rng(work_seq))
+    else:
+        tasks = trace_workload(trace[0], trace[1], workload, np.random.default_rng(work_seq))
     background, bg_kind = _background(topo, config.background_utilisation, np.random.default_rng(bg_seq))
     meta = {
         "scenario": SCENARIO_VERSION,
@@ -170,7 +188,10 @@ def build_scenario(
         "cpnkit_version": __version__,
         "config": {k: v for k, v in asdict(config).items() if k != "device_pool"},
         "device_pool": list(config.device_pool),
-        "arrival_rate_per_s": rate,
+        "arrivals": "poisson" if trace is None else f"trace ({len(tasks)} tasks)",
+        "arrival_rate_per_s": rate if trace is None else None,
+        "compute_capacity_per_s": capacity_per_s,
+        "offered_compute_load": rate / capacity_per_s,
         "access_points": list(access),
         "background": bg_kind,
         "background_start_step": background.start_step,

@@ -48,6 +48,7 @@ from cpnkit.readwrite.graphml import read_graphml
 from cpnkit.readwrite.nodelink import read_node_link_json, write_node_link_json
 from cpnkit.readwrite.results import result_metadata, write_outcomes_csv
 from cpnkit.readwrite.sndlib import SNDLIB_CAPACITY_UNIT_BPS, read_sndlib_xml
+from cpnkit.readwrite.traces import read_arrival_trace
 
 __all__ = [
     "DEFAULT_CAPACITY_BPS",
@@ -57,6 +58,7 @@ __all__ = [
     "SNDLIB_CAPACITY_UNIT_BPS",
     "TOPOLOGY_SUFFIXES",
     "great_circle_m",
+    "read_arrival_trace",
     "read_graphml",
     "read_node_link_json",
     "read_sndlib_xml",

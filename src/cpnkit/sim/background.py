@@ -87,35 +87,33 @@ def route_demands(topology: Topology, demand_bps: npt.NDArray[np.float64]) -> np
     src_idx = np.array([topology.node_index(link.src) for link in topology.links], dtype=np.intp)
     dst_idx = np.array([topology.node_index(link.dst) for link in topology.links], dtype=np.intp)
     weights = topology.prop_delay_s
-    graph = csr_matrix((weights, (src_idx, dst_idx)), shape=(n, n))
-    dist = dijkstra(graph, directed=True)
+    dist = dijkstra(csr_matrix((weights, (src_idx, dst_idx)), shape=(n, n)), directed=True)
     loads = np.zeros(len(topology.links))
-    # in-links of every node, to find equal-cost predecessors
-    in_links: list[list[int]] = [[] for _ in range(n)]
-    for lid, d in enumerate(dst_idx):
-        in_links[int(d)].append(lid)
-    for s in range(n):
-        row = demand[s]
-        if not row.any():
+    # Per destination t (as OSPF/IS-IS forward): node u splits everything it holds for t equally over its
+    # next hops v with w(u, v) + d(v, t) = d(u, t). With A[v, u] = 1 / nexthops(u), the traffic held at each
+    # node is sum_k A^k demand[:, t]; A is nilpotent (distances strictly fall), so the series ends exactly.
+    for t in range(n):
+        column = demand[:, t].copy()
+        column[t] = 0.0
+        if not column.any():
             continue
-        d_s = dist[s]
-        pending = row.copy()
-        pending[s] = 0.0
-        # push demand from the farthest node back towards s, splitting equally over equal-cost predecessors
-        for v in np.argsort(-d_s, kind="stable"):
-            v = int(v)
-            amount = pending[v]
-            if amount <= 0.0 or v == s or not math.isfinite(d_s[v]):
-                continue
-            preds = [
-                lid
-                for lid in in_links[v]
-                if abs(d_s[src_idx[lid]] + weights[lid] - d_s[v]) <= _TIE_TOLERANCE * max(1.0, d_s[v])
-            ]
-            share = amount / len(preds)
-            for lid in preds:
-                loads[lid] += share
-                pending[src_idx[lid]] += share
+        d_t = dist[:, t]
+        d_src, d_dst = d_t[src_idx], d_t[dst_idx]
+        with np.errstate(invalid="ignore"):
+            on = np.isfinite(d_src) & (np.abs(weights + d_dst - d_src) <= _TIE_TOLERANCE * np.maximum(1.0, d_src))
+        if np.isinf(d_t[column > 0]).any():
+            raise ConfigError(f"demand towards node {topology.nodes[t].id!r} has an origin that cannot reach it")
+        hops_u = src_idx[on]
+        frac = 1.0 / np.bincount(hops_u, minlength=n)[hops_u]
+        step = csr_matrix((frac, (dst_idx[on], hops_u)), shape=(n, n))
+        held = column
+        current = column
+        for _ in range(n):
+            current = step @ current
+            if not current.any():
+                break
+            held = held + current
+        loads[on] += held[hops_u] * frac
     return loads
 
 

@@ -1,12 +1,14 @@
 """Max-min fair rate allocation (progressive filling / water-filling over links).
 
-Pure Python on purpose: the simulator calls this at every flow arrival and departure with typically a
-handful of active flows, where interpreter loops over small dicts beat numpy's per-call overhead
-(measured: ~4x faster than a vectorised version below ~30 flows).
+Pure Python on purpose: the simulator calls this at every flow arrival and departure, usually with a
+handful of active flows, where loops over small dicts beat numpy's per-call overhead. A lazy heap of link
+fair shares keeps congested cases (hundreds of flows) at O(flows x hops x log links) per call instead of
+rescanning every link per frozen flow.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from cpnkit.errors import ConfigError
@@ -56,27 +58,32 @@ def max_min_rates(flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[fl
         return rates
     remaining = {link: float(capacity_bps[link]) for link in link_flows}
     unfrozen = {link: len(flows) for link, flows in link_flows.items()}
+    # Lazy min-heap of fair shares. Freezing flows at the smallest share s never lowers another link's
+    # share ((R - s) / (n - 1) >= R / n when R / n >= s), so a popped entry is either current or too small:
+    # recompute it and push it back when it grew.
+    heap = [(remaining[link] / count, link) for link, count in unfrozen.items()]
+    heapq.heapify(heap)
     frozen = [False] * n
     left = n
     while left:
-        # the link with the smallest fair share saturates first
-        best_link = -1
-        best_share = float("inf")
-        for link, count in unfrozen.items():
-            share = remaining[link] / count
-            if share < best_share:
-                best_share = share
-                best_link = link
-        if best_share < 0.0:
-            best_share = 0.0
+        share, best_link = heapq.heappop(heap)
+        count = unfrozen.get(best_link)
+        if count is None:
+            continue
+        current = remaining[best_link] / count
+        if current > share:
+            heapq.heappush(heap, (current, best_link))
+            continue
+        if current < 0.0:
+            current = 0.0
         for f in link_flows[best_link]:
             if frozen[f]:
                 continue
             frozen[f] = True
             left -= 1
-            rates[f] = best_share
+            rates[f] = current
             for link in flow_links[f]:
-                remaining[link] -= best_share
+                remaining[link] -= current
                 count = unfrozen[link] - 1
                 if count:
                     unfrozen[link] = count
