@@ -38,7 +38,7 @@ contracts: install
 check: lint typecheck contracts test
 
 bench: install
-	$(PY) -m pytest -q -m benchmark benchmarks -s -p no:cacheprovider
+	$(PY) benchmarks/bench_sim.py --json results/bench_sim.json
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples

@@ -185,8 +185,9 @@ class Simulator:
         step = max(1, total // 100)
         heap = self._heap
         heappop = heapq.heappop
-        for task in tasks:
-            self._push(task.arrival_s, _ARRIVAL, task)
+        # arrivals enter the heap one at a time (each pushes the next), keeping the heap small
+        if tasks:
+            self._push(tasks[0].arrival_s, _ARRIVAL, 0)
         if self._background.step_s < math.inf and self._background.n_steps > 1:
             self._push(self._background.step_s, _BACKGROUND, None)
         self._push(self.config.telemetry_period_s, _TELEMETRY, None)
@@ -198,7 +199,9 @@ class Simulator:
                 if obj == self._net_gen:
                     self._on_network(time_s)
             elif kind == _ARRIVAL:
-                self._on_arrival(obj, time_s)
+                if obj + 1 < total:
+                    self._push(tasks[obj + 1].arrival_s, _ARRIVAL, obj + 1)
+                self._on_arrival(tasks[obj], time_s)
             elif kind == _READY:
                 self._on_ready(obj, time_s)
             elif kind == _DONE:

@@ -1,0 +1,134 @@
+"""Simulator throughput benchmark (issue: foundation).
+
+Measures, in online mode with the paper scenario (background scaled so the busiest link is ~50% loaded,
+Poisson arrivals at 50 tasks/s, nearest-ecmp):
+
+1. throughput in tasks per second of wall time for 10,000 tasks on abilene and kdl (several seeds), and its
+   ratio to the 10,000 tasks/s target;
+2. how run time grows from 1k to 100k tasks on abilene (log-log slope; 1.0 = linear).
+
+Only ``Simulator.run`` is timed; building the scenario (loading data, routing background) is reported apart.
+Run: ``make bench`` or ``python benchmarks/bench_sim.py [--quick] [--json results/bench_sim.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import cpnkit
+from cpnkit.datasets import ScenarioConfig, build_scenario
+from cpnkit.schedulers import make
+from cpnkit.sim import SimConfig, Simulator, check_result
+
+TARGET_TASKS_PER_S = 10_000.0
+console = Console()
+
+
+def run_once(topology: str, n_tasks: int, seed: int, background: float = 0.5) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    scenario = build_scenario(
+        topology, seed=seed, config=ScenarioConfig(n_tasks=n_tasks, background_utilisation=background)
+    )
+    build_s = time.perf_counter() - t0
+    simulator = Simulator(scenario, make("nearest-ecmp", seed=seed), SimConfig(mode="online"), seed=seed)
+    t1 = time.perf_counter()
+    result = simulator.run()
+    run_s = time.perf_counter() - t1
+    check_result(result, scenario)
+    summary = result.summary()
+    return {
+        "topology": topology,
+        "n_tasks": n_tasks,
+        "seed": seed,
+        "build_s": build_s,
+        "run_s": run_s,
+        "tasks_per_s": n_tasks / run_s,
+        "events": result.stats["events"],
+        "max_active_flows": result.stats["max_active_flows"],
+        "mean_response_s": summary["mean_response_s"],
+        "sim_end_s": summary["sim_end_s"],
+    }
+
+
+def ci95(values: list[float]) -> float:
+    if len(values) < 2:
+        return math.nan
+    return 1.96 * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer seeds and sizes (smoke run)")
+    parser.add_argument("--json", type=Path, default=Path("results/bench_sim.json"), help="write results here")
+    args = parser.parse_args()
+
+    seeds = [0] if args.quick else [0, 1, 2]
+    sizes = [1_000, 10_000] if args.quick else [1_000, 3_000, 10_000, 30_000, 100_000]
+
+    throughput_rows = []
+    table = Table(title="Simulator throughput: online, ~50% busiest-link background, 10,000 tasks, nearest-ecmp")
+    for col in ("topology", "seeds", "tasks/s (mean ± 95% CI)", "ratio to 10k target", "events/task", "build s"):
+        table.add_column(col, justify="right")
+    for topology in ("abilene", "kdl"):
+        runs = [run_once(topology, 10_000, seed) for seed in seeds]
+        throughput_rows.extend(runs)
+        tps = [r["tasks_per_s"] for r in runs]
+        mean_tps = statistics.fmean(tps)
+        table.add_row(
+            topology,
+            ",".join(map(str, seeds)),
+            f"{mean_tps:,.0f} ± {ci95(tps):,.0f}" if len(tps) > 1 else f"{mean_tps:,.0f}",
+            f"{mean_tps / TARGET_TASKS_PER_S:.2f}",
+            f"{statistics.fmean(r['events'] / r['n_tasks'] for r in runs):.1f}",
+            f"{statistics.fmean(r['build_s'] for r in runs):.2f}",
+        )
+    console.print(table)
+
+    scaling_rows = [run_once("abilene", n, 0) for n in sizes]
+    slope = float(
+        np.polyfit(np.log([r["n_tasks"] for r in scaling_rows]), np.log([r["run_s"] for r in scaling_rows]), 1)[0]
+    )
+    scaling = Table(title=f"Run time vs tasks on abilene (seed 0): log-log slope {slope:.3f} (1.0 = linear)")
+    for col in ("tasks", "run s", "tasks/s", "us/task", "ratio of us/task to 1k"):
+        scaling.add_column(col, justify="right")
+    base = scaling_rows[0]["run_s"] / scaling_rows[0]["n_tasks"]
+    for r in scaling_rows:
+        per_task = r["run_s"] / r["n_tasks"]
+        scaling.add_row(
+            f"{r['n_tasks']:,}",
+            f"{r['run_s']:.2f}",
+            f"{r['tasks_per_s']:,.0f}",
+            f"{per_task * 1e6:.1f}",
+            f"{per_task / base:.2f}",
+        )
+    console.print(scaling)
+
+    report = {
+        "benchmark": "sim-throughput",
+        "target_tasks_per_s": TARGET_TASKS_PER_S,
+        "throughput": throughput_rows,
+        "scaling": scaling_rows,
+        "loglog_slope": slope,
+        "cpnkit_version": cpnkit.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    console.print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
