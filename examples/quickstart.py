@@ -19,7 +19,8 @@ def main(n_tasks: int = 300, seed: int = 0) -> None:
         s = result.summary()
         print(
             f"{scheduler_id:>13}: mean {s['mean_response_s'] * 1e3:7.2f} ms  p95 {s['p95_response_s'] * 1e3:7.2f} ms  "
-            f"transmission {s['share_transmission']:.0%}  queue {s['share_queue']:.0%}  compute {s['share_compute']:.0%}"
+            f"transmission {s['share_transmission']:.0%}  queue {s['share_queue']:.0%}  "
+            f"compute {s['share_compute']:.0%}"
         )
 
 
