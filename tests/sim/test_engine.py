@@ -3,12 +3,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from cpnkit.errors import CpnError, DecisionError
 from cpnkit.model import Decision, Snapshot, Task
 from cpnkit.schedulers import make
-from cpnkit.sim import SimConfig, Simulator, check_result, simulate
+from cpnkit.sim import BackgroundTraffic, Scenario, SimConfig, Simulator, check_result, simulate
 from cpnkit.sim.testing import line_scenario, line_topology, make_scenario
 
 EXACT = SimConfig(service_jitter=0.0, check_capacity=True)
@@ -131,3 +132,44 @@ def test_simulator_finishes_flows_at_large_clock_values() -> None:
     result = simulate(scenario, make("random", seed=0), SimConfig(check_capacity=True))
     assert all(o.status == "completed" for o in result.outcomes)
     check_result(result, scenario)
+
+
+def test_simulator_background_change_slows_a_running_flow() -> None:
+    # 1 Gbit/s line, background 0 for the first second, then 50%: 1.5e9 bits drain in 1 s + 1 s.
+    topology = line_topology(2)
+    task = Task(id=0, arrival_s=0.0, source="a", arch_idx=0, input_bytes=1.5e9 / 8, result_bytes=0)
+    base = make_scenario(topology, ["b"], [task])
+    load = np.array([[0.0, 0.0], [5e8, 5e8]])
+    scenario = Scenario(
+        name="bg-step",
+        topology=topology,
+        sites=base.sites,
+        latency_table=base.latency_table,
+        tasks=(task,),
+        background=BackgroundTraffic(load_bps=load, step_s=1.0),
+    )
+    outcome = simulate(scenario, make("nearest-ecmp"), EXACT).outcomes[0]
+    assert outcome.transmission_s == pytest.approx(2.0 + 1e-3, abs=1e-9)
+
+
+class _TelemetryRecorder:
+    name = "telemetry-recorder"
+
+    def __init__(self) -> None:
+        self.inner = make("nearest-ecmp")
+        self.seen: list[tuple[float, float, int]] = []
+
+    def decide(self, task: Task, snapshot: Snapshot) -> Decision:
+        report = snapshot.telemetry["c/toy"]
+        self.seen.append((snapshot.time_s, report.time_s, report.queue_length))
+        probe = snapshot.probe(snapshot.topology.k_shortest_paths(task.source, "c", 1)[0])
+        assert probe.one_way_delay_s > 0
+        return self.inner.decide(task, snapshot)
+
+
+def test_simulator_telemetry_is_periodic_and_stale() -> None:
+    scenario = line_scenario(n_tasks=400, gap_s=0.0025)  # 400 tasks/s on a 1-2 ms device: a queue builds
+    recorder = _TelemetryRecorder()
+    simulate(scenario, recorder, SimConfig(telemetry_period_s=0.25))
+    assert all(now - 0.25 <= reported <= now for now, reported, _ in recorder.seen)
+    assert {reported for _, reported, _ in recorder.seen} == {0.0, 0.25, 0.5, 0.75}

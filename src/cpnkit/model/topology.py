@@ -26,7 +26,7 @@ class Node:
 
     Attributes:
         id: Unique node id (a string; numeric ids from files are turned into strings).
-        label: Human-readable name (city), ``id`` when unknown.
+        label: Human-readable name (city); defaults to ``id``.
         latitude: Degrees north, or ``None`` when the data has no coordinates.
         longitude: Degrees east, or ``None``.
     """
@@ -39,6 +39,8 @@ class Node:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
             raise TopologyError(f"node id {self.id!r} must be a non-empty string; convert ids with str()")
+        if not self.label:
+            object.__setattr__(self, "label", self.id)
         for name, value, bound in (("latitude", self.latitude, 90.0), ("longitude", self.longitude, 180.0)):
             if value is not None and (not math.isfinite(value) or abs(value) > bound):
                 raise TopologyError(

@@ -380,7 +380,8 @@ class Simulator:
         if sigma <= 0.0:
             return base
         if not self._jitter_buf:
-            self._jitter_buf = np.exp(self._jitter_rng.normal(0.0, sigma, _JITTER_BLOCK)).tolist()
+            # mean-preserving lognormal: E[exp(N(-sigma^2/2, sigma))] = 1
+            self._jitter_buf = np.exp(self._jitter_rng.normal(-0.5 * sigma * sigma, sigma, _JITTER_BLOCK)).tolist()
         return base * self._jitter_buf.pop()
 
     def _start_service(self, device: _DeviceState, job: _Job, now: float) -> None:

@@ -25,7 +25,8 @@ class SimConfig:
         mode: ``online`` (tasks arrive as they come and contend) or ``isolated`` (one task in the system at
             a time, as in the RLMS-CPN paper: a task arriving while another is in flight waits at the access
             point until the system is empty; that wait is not counted in its response time).
-        service_jitter: Relative jitter of service times (lognormal sigma); 0 gives the table value exactly.
+        service_jitter: Relative jitter of service times: a mean-preserving lognormal factor with this sigma;
+            0 gives the table value exactly.
         telemetry_period_s: Period of compute telemetry reports, in s.
         probe: Probe settings.
         invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
