@@ -7,6 +7,7 @@ import pytest
 
 from cpnkit.datasets import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario, load_latency_table, load_topology
 from cpnkit.errors import ConfigError, DataError, UnknownTopologyError
+from cpnkit.estimate import TransportConfig
 from cpnkit.model import Device, Site, Task
 from cpnkit.readwrite import read_arrival_trace
 from cpnkit.schedulers import make
@@ -54,7 +55,8 @@ def test_idle_line_with_measured_device_latency_is_exact() -> None:
         tasks=(task,),
         background=BackgroundTraffic.idle(len(topology.links)),
     )
-    outcome = simulate(scenario, make("nearest-ecmp"), SimConfig(service_jitter=0.0)).outcomes[0]
+    fluid = SimConfig(service_jitter=0.0, transport=TransportConfig(model="fluid"))
+    outcome = simulate(scenario, make("nearest-ecmp"), fluid).outcomes[0]
     compute_s = float(table.column("2080ti_1")[1234])
     expected = 2e6 * 8 / 1e10 + 5e-3 + compute_s + 5e3 * 8 / 1e10 + 5e-3
     assert abs(outcome.response_s - expected) < 1e-9

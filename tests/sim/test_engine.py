@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 from cpnkit.errors import CpnError, DecisionError
+from cpnkit.estimate import TransportConfig
 from cpnkit.model import Decision, Snapshot, Task
 from cpnkit.schedulers import make
 from cpnkit.sim import BackgroundTraffic, Scenario, SimConfig, Simulator, check_result, simulate
 from cpnkit.sim.testing import line_scenario, line_topology, make_scenario
 
-EXACT = SimConfig(service_jitter=0.0, check_capacity=True)
+FLUID = TransportConfig(model="fluid")
+EXACT = SimConfig(service_jitter=0.0, check_capacity=True, transport=FLUID)
 
 
 def test_simulator_idle_line_response_is_closed_form() -> None:

@@ -1,4 +1,5 @@
-"""Measurement models: compute-latency predictors, transmission and energy models (no I/O).
+"""Measurement models: transmission (transport) models now; latency predictors and energy models later (no I/O)."""
 
-Lands with the latency-predictor and energy issues; the simulator reads measured tables directly.
-"""
+from cpnkit.estimate.transport import TransportConfig, TransportModel, last_segment_bits, transfer_time_s, wire_bits
+
+__all__ = ["TransportConfig", "TransportModel", "last_segment_bits", "transfer_time_s", "wire_bits"]

@@ -24,9 +24,9 @@ import numpy as np
 
 from cpnkit.errors import CpnError, DecisionError, InfeasibleError
 from cpnkit.model import Decision, Device, DeviceTelemetry, Outcome, Path, PathProbe, Site, Snapshot, Task
-from cpnkit.perception import probe_path
+from cpnkit.perception import mm1_mean_wait_s, probe_path
 from cpnkit.schedulers import Scheduler
-from cpnkit.sim.fairness import max_min_rates
+from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 from cpnkit.sim.result import SimResult
 from cpnkit.sim.scenario import Scenario, SimConfig
 
@@ -35,8 +35,6 @@ __all__ = ["Simulator", "simulate"]
 # event kinds
 _ARRIVAL, _NET, _READY, _DONE, _FINISH, _BACKGROUND, _TELEMETRY = range(7)
 _JITTER_BLOCK = 4096
-_REL_DRAIN_TOL = 1e-9
-_ABS_DRAIN_TOL_BITS = 1e-6
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -66,19 +64,6 @@ class _Job:
         self.start_s = math.nan
         self.service_s = math.nan
         self.done_s = math.nan
-
-
-class _Flow:
-    __slots__ = ("bits", "is_return", "job", "links", "prop_s", "rate", "remaining")
-
-    def __init__(self, links: tuple[int, ...], bits: float, prop_s: float, job: _Job, is_return: bool) -> None:
-        self.links = links
-        self.bits = bits
-        self.remaining = bits
-        self.prop_s = prop_s
-        self.job = job
-        self.is_return = is_return
-        self.rate = 0.0
 
 
 class _DeviceState:
@@ -152,14 +137,9 @@ class Simulator:
         self._waiting: deque[Task] = deque()
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
-        self._flows: list[_Flow] = []
-        self._net_time = 0.0
+        self._net = FlowNetwork(self._capacity, self.config.transport, self.config.check_capacity)
         self._net_gen = 0
-        self._bits_sent = 0.0
-        self._bits_delivered = 0.0
-        self._max_undelivered = 0.0
-        self._max_load_ratio = 0.0
-        self._max_flows = 0
+        self._rtt_cache: dict[tuple[int, ...], float] = {}
         self._background = self.scenario.background
         self._set_background_step(self._background.step_at(0.0))
         self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
@@ -221,11 +201,12 @@ class Simulator:
         outcomes = sorted(self._outcomes, key=lambda o: o.task_id)
         stats: dict[str, Any] = {
             "events": self._events,
-            "bits_sent": self._bits_sent,
-            "bits_delivered": self._bits_delivered,
-            "max_undelivered_bits": self._max_undelivered,
-            "max_link_load_ratio": self._max_load_ratio,
-            "max_active_flows": self._max_flows,
+            "bits_sent": self._net.bits_sent,
+            "bits_delivered": self._net.bits_delivered,
+            "max_undelivered_bits": self._net.max_undelivered_bits,
+            "max_link_load_ratio": self._net.max_load_ratio,
+            "max_active_flows": self._net.max_flows,
+            "transport": self.config.transport.model,
             "sim_end_s": self._now,
             "background_clipped_link_steps": self._background.clipped_link_steps,
         }
@@ -243,7 +224,9 @@ class Simulator:
 
     def _set_background_step(self, step: int) -> None:
         self._bg_load = self._background.load_bps[step]
-        self._residual: list[float] = (self._capacity - self._bg_load).tolist()
+        self._bg_util = (self._bg_load / self._capacity).tolist()
+        self._rtt_cache.clear()
+        self._net.set_residual((self._capacity - self._bg_load).tolist(), self._now)
 
     def _push(self, time_s: float, kind: int, obj: Any) -> None:
         self._seq += 1
@@ -284,16 +267,14 @@ class Simulator:
         job.decision = decision
         job.device = self._device_state[decision.device]
         self._decisions.append(decision)
-        self._advance(now)
-        bits_total = task.input_bytes * 8.0
         for path, share in zip(decision.paths, decision.split, strict=True):
             if share <= 0.0:
                 continue
-            bits = bits_total * share
-            self._flows.append(_Flow(path.link_ids, bits, path.prop_delay_s, job, False))
-            self._bits_sent += bits
+            self._net.add(
+                path.link_ids, task.input_bytes * share, path.prop_delay_s, now, (job, False), self._rtt(path)
+            )
             job.pending += 1
-        self._reallocate(now)
+        self._schedule_network()
 
     def _validate(self, task: Task, decision: Decision) -> None:
         site = self._sites.get(decision.site)
@@ -400,14 +381,11 @@ class Simulator:
             self._start_service(device, device.queue.popleft(), now)
         # the result returns to the access point
         path = self._return_path(device.device.site, job.task.source)
-        bits = job.task.result_bytes * 8.0
-        if bits <= 0.0:
+        if job.task.result_bytes <= 0.0:
             self._push(now + path.prop_delay_s, _FINISH, job)
             return
-        self._advance(now)
-        self._flows.append(_Flow(path.link_ids, bits, path.prop_delay_s, job, True))
-        self._bits_sent += bits
-        self._reallocate(now)
+        self._net.add(path.link_ids, job.task.result_bytes, path.prop_delay_s, now, (job, True), self._rtt(path))
+        self._schedule_network()
 
     def _return_path(self, site: str, source: str) -> Path:
         key = (site, source)
@@ -446,87 +424,41 @@ class Simulator:
         self._task_left(now)
 
     # -- network -------------------------------------------------------------------------------------
-    def _advance(self, now: float) -> None:
-        dt = now - self._net_time
-        if dt > 0.0:
-            for flow in self._flows:
-                flow.remaining -= flow.rate * dt
-        self._net_time = now
+    def _rtt(self, path: Path) -> float:
+        """Round trip of a path: forward + reverse propagation and M/M/1 queueing at the background load."""
+        rtt = self._rtt_cache.get(path.link_ids)
+        if rtt is None:
+            queueing = sum(
+                mm1_mean_wait_s(self._bg_util[link], self._capacity[link], self.config.probe.packet_bytes)
+                for link in path.link_ids
+            )
+            rtt = propagation_rtt_s(self.scenario.topology, path) + float(queueing)
+            self._rtt_cache[path.link_ids] = rtt
+        return rtt
 
-    def _reallocate(self, now: float) -> None:
+    def _schedule_network(self) -> None:
         self._net_gen += 1
-        flows = self._flows
-        if not flows:
-            return
-        if len(flows) > self._max_flows:
-            self._max_flows = len(flows)
-        residual = self._residual
-        if len(flows) == 1:
-            flow = flows[0]
-            rate = min([residual[link] for link in flow.links])
-            flow.rate = rate
-            next_dt = flow.remaining / rate if rate > 0.0 else math.inf
-        else:
-            rates = max_min_rates([f.links for f in flows], residual)
-            next_dt = math.inf
-            for flow, rate in zip(flows, rates, strict=True):
-                flow.rate = rate
-                if rate > 0.0:
-                    dt = flow.remaining / rate
-                    if dt < next_dt:
-                        next_dt = dt
-        if self.config.check_capacity:
-            self._check_capacity()
-        if next_dt < math.inf:
-            self._push(now + max(next_dt, 0.0), _NET, self._net_gen)
-
-    def _check_capacity(self) -> None:
-        load: dict[int, float] = {}
-        for flow in self._flows:
-            for link in flow.links:
-                load[link] = load.get(link, 0.0) + flow.rate
-        for link, rate in load.items():
-            ratio = rate / self._residual[link] if self._residual[link] > 0 else math.inf
-            if ratio > self._max_load_ratio:
-                self._max_load_ratio = ratio
+        next_s = self._net.reallocate()
+        if next_s < math.inf:
+            self._push(max(next_s, self._now), _NET, self._net_gen)
 
     def _on_network(self, now: float) -> None:
-        self._advance(now)
-        keep: list[_Flow] = []
-        # a flow whose remaining drain time is below the clock's resolution at `now` is done: waiting for it
-        # would schedule an event at the same float time forever
-        time_eps = 8.0 * math.ulp(max(now, 1.0))
-        for flow in self._flows:
-            if (
-                flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS
-                or flow.remaining <= flow.rate * time_eps
-            ):
-                self._drained(flow, now)
-            else:
-                keep.append(flow)
-        self._flows = keep
-        self._reallocate(now)
-
-    def _drained(self, flow: _Flow, now: float) -> None:
-        undelivered = abs(flow.remaining)
-        if undelivered > self._max_undelivered:
-            self._max_undelivered = undelivered
-        self._bits_delivered += flow.bits - flow.remaining
-        arrive_s = now + flow.prop_s
-        job = flow.job
-        if flow.is_return:
-            self._push(arrive_s, _FINISH, job)
-            return
-        job.pending -= 1
-        if arrive_s > job.ready_s:
-            job.ready_s = arrive_s
-        if job.pending == 0:
-            self._push(job.ready_s, _READY, job)
+        for flow in self._net.step(now):
+            job, is_return = flow.owner
+            arrive_s = now + flow.delay_after_drain_s
+            if is_return:
+                self._push(arrive_s, _FINISH, job)
+                continue
+            job.pending -= 1
+            if arrive_s > job.ready_s:
+                job.ready_s = arrive_s
+            if job.pending == 0:
+                self._push(job.ready_s, _READY, job)
+        self._schedule_network()
 
     def _on_background(self, now: float) -> None:
-        self._advance(now)
         self._set_background_step(self._background.step_at(now))
-        self._reallocate(now)
+        self._schedule_network()
         self._push(now + self._background.step_s, _BACKGROUND, None)
 
     # -- perception ----------------------------------------------------------------------------------
@@ -545,10 +477,7 @@ class Simulator:
         self._push(now + period, _TELEMETRY, None)
 
     def _probe(self, path: Path) -> PathProbe:
-        load = self._bg_load.copy()
-        for flow in self._flows:
-            for link in flow.links:
-                load[link] += flow.rate
+        load = np.asarray(self._net.link_load_bps(self._bg_load))
         return probe_path(path, self._capacity, load, self._prop, self._now, self._probe_rng, self.config.probe)
 
 

@@ -9,6 +9,7 @@ rescanning every link per frozen flow.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Sequence
 
 from cpnkit.errors import ConfigError
@@ -16,15 +17,21 @@ from cpnkit.errors import ConfigError
 __all__ = ["max_min_rates"]
 
 
-def max_min_rates(flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[float]) -> list[float]:
-    """Max-min fair rates of flows over links of given (residual) capacity.
+def max_min_rates(
+    flow_links: Sequence[Sequence[int]],
+    capacity_bps: Sequence[float],
+    caps_bps: Sequence[float] | None = None,
+) -> list[float]:
+    """Max-min fair rates of flows over links of given (residual) capacity, with optional per-flow caps.
 
-    Progressive filling: raise every unfrozen flow's rate equally until a link saturates; freeze the flows
-    crossing it at that link's fair share; repeat on what remains. Each flow must cross at least one link.
+    Progressive filling: raise every unfrozen flow's rate equally until a link saturates or a flow reaches its
+    cap; freeze those flows there; repeat on what remains. A cap acts as a private link of that capacity (a TCP
+    window limit, ``window / RTT``). Each flow must cross at least one link.
 
     Args:
         flow_links: For each flow, the ids of the links it crosses (ids index ``capacity_bps``).
         capacity_bps: Capacity available to these flows on every link, in bit/s (>= 0).
+        caps_bps: Per-flow rate limit in bit/s (``inf`` for none); ``None`` for no caps.
 
     Returns:
         The rate of each flow in bit/s, in input order.
@@ -38,11 +45,16 @@ def max_min_rates(flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[fl
     >>> # classic: link 0 (cap 1) shared by f0, f1; link 1 (cap 10) carries f1, f2 -> f2 gets the rest
     >>> max_min_rates([[0], [0, 1], [1]], [1.0, 10.0])
     [0.5, 0.5, 9.5]
+    >>> # a cap frees capacity for the others
+    >>> max_min_rates([[0], [0]], [1.0], caps_bps=[0.2, float("inf")])
+    [0.2, 0.8]
     """
     n = len(flow_links)
     rates = [0.0] * n
     if n == 0:
         return rates
+    if caps_bps is not None:
+        return _capped(flow_links, capacity_bps, caps_bps)
     link_flows: dict[int, list[int]] = {}
     for f, links in enumerate(flow_links):
         if not links:
@@ -90,3 +102,28 @@ def max_min_rates(flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[fl
                 else:
                     del unfrozen[link]
     return rates
+
+
+def _capped(
+    flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[float], caps_bps: Sequence[float]
+) -> list[float]:
+    """Max-min with caps: caps become private links; when every flow is capped and the caps fit, rates = caps."""
+    n = len(flow_links)
+    if len(caps_bps) != n:
+        raise ConfigError(f"{len(caps_bps)} caps for {n} flows; give one cap per flow (inf for none)")
+    if all(c < math.inf for c in caps_bps):
+        load: dict[int, float] = {}
+        for links, cap in zip(flow_links, caps_bps, strict=True):
+            for link in links:
+                load[link] = load.get(link, 0.0) + cap
+        if all(total <= capacity_bps[link] for link, total in load.items()):
+            return [float(c) for c in caps_bps]  # no link is a bottleneck: every flow runs at its cap
+    extended = list(capacity_bps)
+    links_with_caps: list[Sequence[int]] = []
+    for links, cap in zip(flow_links, caps_bps, strict=True):
+        if cap < math.inf:
+            extended.append(max(cap, 0.0))
+            links_with_caps.append([*links, len(extended) - 1])
+        else:
+            links_with_caps.append(links)
+    return max_min_rates(links_with_caps, extended)

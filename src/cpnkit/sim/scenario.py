@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cpnkit.errors import ConfigError
+from cpnkit.estimate import TransportConfig
 from cpnkit.model import LatencyTable, Site, Task, Topology
 from cpnkit.perception import ProbeConfig
 from cpnkit.sim.background import BackgroundTraffic
@@ -29,6 +30,8 @@ class SimConfig:
             0 gives the table value exactly.
         telemetry_period_s: Period of compute telemetry reports, in s.
         probe: Probe settings.
+        transport: Transport model of every flow (task data and results): ``tcp`` slow start with headers
+            (default) or the ideal ``fluid``; see ``cpnkit.estimate.transport``.
         invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
             ``reject`` the task and record the error as the outcome's reason.
         check_capacity: Verify after every rate allocation that no link carries more than its residual
@@ -39,6 +42,7 @@ class SimConfig:
     service_jitter: float = 0.02
     telemetry_period_s: float = 1.0
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    transport: TransportConfig = field(default_factory=TransportConfig)
     invalid_decision: Literal["raise", "reject"] = "raise"
     check_capacity: bool = False
 
