@@ -28,6 +28,7 @@ from rich.table import Table
 
 import cpnkit
 from cpnkit.datasets import ScenarioConfig, build_scenario
+from cpnkit.estimate import TransportConfig
 from cpnkit.schedulers import make
 from cpnkit.sim import SimConfig, Simulator, check_result
 
@@ -35,13 +36,16 @@ TARGET_TASKS_PER_S = 10_000.0
 console = Console()
 
 
-def run_once(topology: str, n_tasks: int, seed: int, background: float = 0.5) -> dict[str, Any]:
+def run_once(
+    topology: str, n_tasks: int, seed: int, background: float = 0.5, transport: str = "fluid"
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     scenario = build_scenario(
         topology, seed=seed, config=ScenarioConfig(n_tasks=n_tasks, background_utilisation=background)
     )
     build_s = time.perf_counter() - t0
-    simulator = Simulator(scenario, make("nearest-ecmp", seed=seed), SimConfig(mode="online"), seed=seed)
+    config = SimConfig(mode="online", transport=TransportConfig(model=transport))  # type: ignore[arg-type]
+    simulator = Simulator(scenario, make("nearest-ecmp", seed=seed), config, seed=seed)
     t1 = time.perf_counter()
     result = simulator.run()
     run_s = time.perf_counter() - t1
@@ -49,6 +53,7 @@ def run_once(topology: str, n_tasks: int, seed: int, background: float = 0.5) ->
     summary = result.summary()
     return {
         "topology": topology,
+        "transport": transport,
         "n_tasks": n_tasks,
         "seed": seed,
         "build_s": build_s,
@@ -77,7 +82,7 @@ def main() -> None:
     sizes = [1_000, 10_000] if args.quick else [1_000, 3_000, 10_000, 30_000, 100_000]
 
     throughput_rows = []
-    table = Table(title="Simulator throughput: online, ~50% busiest-link background, 10,000 tasks, nearest-ecmp")
+    table = Table(title="Simulator throughput: online, ~50% busiest-link background, 10,000 tasks, nearest-ecmp, fluid")
     for col in ("topology", "seeds", "tasks/s (mean ± 95% CI)", "ratio to 10k target", "events/task", "build s"):
         table.add_column(col, justify="right")
     for topology in ("abilene", "kdl"):
@@ -94,6 +99,24 @@ def main() -> None:
             f"{statistics.fmean(r['build_s'] for r in runs):.2f}",
         )
     console.print(table)
+
+    tcp_rows = []
+    cost = Table(title="Cost of the tcp transport model (slow start) on throughput, same workloads")
+    for col in ("topology", "fluid tasks/s", "tcp tasks/s", "tcp / fluid", "tcp events/task"):
+        cost.add_column(col, justify="right")
+    for topology in ("abilene", "kdl"):
+        runs = [run_once(topology, 10_000, seed, transport="tcp") for seed in seeds]
+        tcp_rows.extend(runs)
+        fluid_tps = statistics.fmean(r["tasks_per_s"] for r in throughput_rows if r["topology"] == topology)
+        tcp_tps = statistics.fmean(r["tasks_per_s"] for r in runs)
+        cost.add_row(
+            topology,
+            f"{fluid_tps:,.0f}",
+            f"{tcp_tps:,.0f}",
+            f"{tcp_tps / fluid_tps:.2f}",
+            f"{statistics.fmean(r['events'] / r['n_tasks'] for r in runs):.1f}",
+        )
+    console.print(cost)
 
     scaling_rows = [run_once("abilene", n, 0) for n in sizes]
     slope = float(
@@ -118,6 +141,7 @@ def main() -> None:
         "benchmark": "sim-throughput",
         "target_tasks_per_s": TARGET_TASKS_PER_S,
         "throughput": throughput_rows,
+        "throughput_tcp": tcp_rows,
         "scaling": scaling_rows,
         "loglog_slope": slope,
         "cpnkit_version": cpnkit.__version__,

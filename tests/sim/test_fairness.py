@@ -64,3 +64,30 @@ def test_max_min_rates_feasible_and_bottlenecked(instance: tuple[list[list[int]]
             and all(rates[g] <= rates[f] * (1 + 1e-9) for g, other in enumerate(flows) if link in other)
             for link in links
         ), f"flow {f} has no bottleneck"
+
+
+@st.composite
+def _capped_instances(draw: st.DrawFn) -> tuple[list[list[int]], list[float], list[float]]:
+    flows, caps = draw(_instances())
+    flow_caps = draw(
+        st.lists(st.one_of(st.just(float("inf")), st.floats(0.01, 50.0)), min_size=len(flows), max_size=len(flows))
+    )
+    return flows, caps, flow_caps
+
+
+@given(_capped_instances())
+def test_max_min_rates_with_caps_equals_caps_as_private_links(
+    instance: tuple[list[list[int]], list[float], list[float]],
+) -> None:
+    flows, capacity, caps = instance
+    fast = max_min_rates(flows, capacity, caps)
+    # reference: each finite cap becomes a private link of that capacity
+    extended = list(capacity)
+    private = []
+    for links, cap in zip(flows, caps, strict=True):
+        if cap < float("inf"):
+            extended.append(cap)
+            private.append([*links, len(extended) - 1])
+        else:
+            private.append(links)
+    assert fast == pytest.approx(max_min_rates(private, extended), rel=1e-9, abs=1e-12)

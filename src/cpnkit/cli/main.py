@@ -136,6 +136,9 @@ def sim(
         float, typer.Option(help="Mean utilisation of the busiest link by background traffic, 0..1.")
     ] = 0.5,
     jitter: Annotated[float, typer.Option(help="Relative service-time jitter (lognormal sigma).")] = 0.02,
+    transport: Annotated[
+        str, typer.Option(help="fluid: ideal max-min flows; tcp: slow start from a 10-segment window, headers.")
+    ] = "fluid",
     trace: Annotated[
         Path | None,
         typer.Option(help="CSV of task arrivals (columns arrival_s,source) instead of Poisson; --tasks is ignored."),
@@ -146,6 +149,7 @@ def sim(
 ) -> None:
     """Simulate tasks on a topology with one scheduler and print the latency summary."""
     from cpnkit.datasets import ScenarioConfig, build_scenario
+    from cpnkit.estimate import TransportConfig
     from cpnkit.readwrite import read_arrival_trace, result_metadata, write_outcomes_csv
     from cpnkit.schedulers import make
     from cpnkit.sim import SimConfig, Simulator
@@ -165,7 +169,11 @@ def sim(
     )
     tasks = len(scenario.tasks)
     build_s = time.perf_counter() - t0
-    config = SimConfig(mode=mode, service_jitter=jitter)  # type: ignore[arg-type]
+    config = SimConfig(
+        mode=mode,  # type: ignore[arg-type]
+        service_jitter=jitter,
+        transport=TransportConfig(model=transport),  # type: ignore[arg-type]
+    )
     simulator = Simulator(scenario, sched, config, seed=seed)
     t1 = time.perf_counter()
     show_bar = (not quiet and sys.stderr.isatty()) or (not quiet and tasks >= 20_000)

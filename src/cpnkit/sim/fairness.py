@@ -107,17 +107,59 @@ def max_min_rates(
 def _capped(
     flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[float], caps_bps: Sequence[float]
 ) -> list[float]:
-    """Max-min with caps: caps become private links; when every flow is capped and the caps fit, rates = caps."""
+    """Max-min with caps.
+
+    Fast path (exact, checked): put every capped flow at its cap, share what is left among the uncapped flows by
+    max-min, and accept if no capped flow crosses a saturated link whose level is below its cap (then every flow
+    is bottlenecked as max-min requires). Otherwise caps become private links in the general algorithm.
+    """
     n = len(flow_links)
     if len(caps_bps) != n:
         raise ConfigError(f"{len(caps_bps)} caps for {n} flows; give one cap per flow (inf for none)")
-    if all(c < math.inf for c in caps_bps):
-        load: dict[int, float] = {}
-        for links, cap in zip(flow_links, caps_bps, strict=True):
+    left: dict[int, float] = {}
+    uncapped: list[int] = []
+    for f, links in enumerate(flow_links):
+        cap = caps_bps[f]
+        if cap < math.inf:
             for link in links:
-                load[link] = load.get(link, 0.0) + cap
-        if all(total <= capacity_bps[link] for link, total in load.items()):
-            return [float(c) for c in caps_bps]  # no link is a bottleneck: every flow runs at its cap
+                left[link] = left.get(link, capacity_bps[link]) - cap
+        else:
+            uncapped.append(f)
+    if all(v >= 0.0 for v in left.values()):
+        rates = [float(c) for c in caps_bps]
+        if not uncapped:
+            return rates
+        sub_links = [flow_links[f] for f in uncapped]
+        residual: dict[int, float] = dict(left)
+        for links in sub_links:
+            for link in links:
+                if link not in residual:
+                    residual[link] = capacity_bps[link]
+        ids = list(residual)
+        index = {link: i for i, link in enumerate(ids)}
+        sub_rates = max_min_rates([[index[link] for link in links] for links in sub_links], [residual[i] for i in ids])
+        # level of each saturated link = the largest uncapped rate on it
+        used: dict[int, float] = {}
+        level: dict[int, float] = {}
+        for links, rate in zip(sub_links, sub_rates, strict=True):
+            for link in links:
+                used[link] = used.get(link, 0.0) + rate
+                if rate > level.get(link, -1.0):
+                    level[link] = rate
+        ok = True
+        for f, links in enumerate(flow_links):
+            cap = caps_bps[f]
+            if cap < math.inf:
+                for link in links:
+                    if link in used and used[link] >= residual[link] * (1.0 - 1e-12) and level[link] < cap:
+                        ok = False
+                        break
+                if not ok:
+                    break
+        if ok:
+            for f, rate in zip(uncapped, sub_rates, strict=True):
+                rates[f] = rate
+            return rates
     extended = list(capacity_bps)
     links_with_caps: list[Sequence[int]] = []
     for links, cap in zip(flow_links, caps_bps, strict=True):
