@@ -7,6 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cpnkit.estimate import TransportConfig
 from cpnkit.model import Link, Task, Topology
 from cpnkit.schedulers import make, registry
 from cpnkit.sim import SimConfig, check_result, check_scheduler, simulate
@@ -36,10 +37,11 @@ def _topologies(draw: st.DrawFn) -> Topology:
     rate=st.sampled_from([10.0, 200.0, 2000.0]),
     scheduler=st.sampled_from(["nearest-ecmp", "random"]),
     mode=st.sampled_from(["online", "isolated"]),
+    transport=st.sampled_from(["fluid", "tcp"]),
     seed=st.integers(0, 3),
 )
 def test_invariants_hold_on_random_runs(
-    topology: Topology, n_tasks: int, rate: float, scheduler: str, mode: str, seed: int
+    topology: Topology, n_tasks: int, rate: float, scheduler: str, mode: str, transport: str, seed: int
 ) -> None:
     nodes = list(topology.node_ids)
     sources = nodes[:2]
@@ -56,7 +58,11 @@ def test_invariants_hold_on_random_runs(
         for i in range(n_tasks)
     ]
     scenario = make_scenario(topology, sites, tasks, models=("fast", "slow"))
-    config = SimConfig(mode=mode, check_capacity=True)  # type: ignore[arg-type]
+    config = SimConfig(
+        mode=mode,  # type: ignore[arg-type]
+        check_capacity=True,
+        transport=TransportConfig(model=transport, handshake=seed == 3),  # type: ignore[arg-type]
+    )
     result = simulate(scenario, make(scheduler, seed=seed), config, seed=seed)
     check_result(result, scenario)
     assert result.stats["bits_sent"] > 0

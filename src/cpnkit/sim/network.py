@@ -111,8 +111,17 @@ class FlowNetwork:
         self.max_undelivered_bits = 0.0
         self.max_load_ratio = 0.0
         self.max_flows = 0
+        self.full_reallocations = 0
+        self.incremental_reallocations = 0
         self._tcp = transport.is_tcp
         self._iw_bits = transport.initial_window_bits()
+        # Incremental bookkeeping (tcp): the sum of finite caps and the number of uncapped flows per link.
+        # When only window-limited flows changed, on links without uncapped flows and within capacity, the
+        # max-min allocation changes only for them (each runs at its cap): no full recomputation is needed.
+        self._capped_load = [0.0] * len(self.capacity_bps)
+        self._uncapped_count = [0] * len(self.capacity_bps)
+        self._changed: list[Flow] = []
+        self._full = True
 
     # -- changes ---------------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
@@ -127,6 +136,7 @@ class FlowNetwork:
         """Change the capacity left to flows (e.g. when background traffic changes) at ``now``."""
         self.advance(now)
         self.residual_bps = residual_bps
+        self._full = True
 
     def add(
         self,
@@ -164,11 +174,24 @@ class FlowNetwork:
                 flow.round_end_s = now + rtt
             else:
                 self._start_round(flow, now)
+        self._count(flow, +1)
         self.flows.append(flow)
+        self._changed.append(flow)
         self.bits_sent += bits
         if len(self.flows) > self.max_flows:
             self.max_flows = len(self.flows)
         return flow
+
+    def _count(self, flow: Flow, sign: int) -> None:
+        if flow.cap < math.inf:
+            load = self._capped_load
+            for link in flow.links:
+                load[link] += sign * flow.cap
+        else:
+            count = self._uncapped_count
+            for link in flow.links:
+                count[link] += sign
+            self._full = True  # uncapped flows take whatever is left: everyone sharing with them may move
 
     def _start_round(self, flow: Flow, now: float) -> None:
         if flow.remaining <= flow.window:
@@ -184,25 +207,18 @@ class FlowNetwork:
     def reallocate(self) -> float:
         """Recompute rates at the current time; return the time of the next network event (``inf``: none)."""
         flows = self.flows
+        changed, self._changed = self._changed, []
         if not flows:
+            self._full = False
             return math.inf
-        residual = self.residual_bps
-        if len(flows) == 1 and flows[0].cap == math.inf:
-            flow = flows[0]
-            flow.rate = min([residual[link] for link in flow.links])
-        elif self._tcp:
-            rates = max_min_rates([f.links for f in flows], residual, [f.cap for f in flows])
-            for flow, rate in zip(flows, rates, strict=True):
-                flow.rate = rate
-                if flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
-                    # the window no longer limits it: it has reached its max-min share (no losses modelled)
-                    flow.phase = _FLUID
-                    flow.cap = math.inf
-                    flow.round_end_s = math.inf
+        if not self._full and self._only_window_limited_changes(changed):
+            self.incremental_reallocations += 1
+            for flow in changed:
+                flow.rate = flow.cap
         else:
-            rates = max_min_rates([f.links for f in flows], residual)
-            for flow, rate in zip(flows, rates, strict=True):
-                flow.rate = rate
+            self._full = False
+            self.full_reallocations += 1
+            self._reallocate_all()
         if self.check_capacity:
             self._check_capacity()
         now = self.time_s
@@ -215,6 +231,42 @@ class FlowNetwork:
             if flow.round_end_s < next_s:
                 next_s = flow.round_end_s
         return next_s
+
+    def _only_window_limited_changes(self, changed: list[Flow]) -> bool:
+        residual = self.residual_bps
+        load = self._capped_load
+        uncapped = self._uncapped_count
+        for flow in changed:
+            if flow.cap == math.inf:
+                return False
+            for link in flow.links:
+                if uncapped[link] or load[link] > residual[link]:
+                    return False
+        return True
+
+    def _reallocate_all(self) -> None:
+        flows = self.flows
+        residual = self.residual_bps
+        if len(flows) == 1 and flows[0].cap == math.inf:
+            flow = flows[0]
+            flow.rate = min([residual[link] for link in flow.links])
+        elif self._tcp:
+            rates = max_min_rates([f.links for f in flows], residual, [f.cap for f in flows])
+            for flow, rate in zip(flows, rates, strict=True):
+                flow.rate = rate
+                if flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
+                    # the window no longer limits it: it has reached its max-min share (no losses modelled);
+                    # dropping a cap that does not bind leaves the max-min allocation as it is
+                    self._count(flow, -1)
+                    flow.phase = _FLUID
+                    flow.cap = math.inf
+                    flow.round_end_s = math.inf
+                    self._count(flow, +1)
+            self._full = False
+        else:
+            rates = max_min_rates([f.links for f in flows], residual)
+            for flow, rate in zip(flows, rates, strict=True):
+                flow.rate = rate
 
     def step(self, now: float) -> list[Flow]:
         """Play what happens at ``now``: TCP round boundaries, and flows whose last bit has left.
@@ -237,12 +289,17 @@ class FlowNetwork:
                 if undelivered > self.max_undelivered_bits:
                     self.max_undelivered_bits = undelivered
                 self.bits_delivered += flow.bits - flow.remaining
+                self._count(flow, -1)
+                self._full = True  # freed capacity may raise others' shares
                 drained.append(flow)
                 continue
             if flow.round_end_s <= now + time_eps:
+                self._count(flow, -1)
                 if flow.phase == _SLOW_START:
                     flow.window *= 2.0
                 self._start_round(flow, now)
+                self._count(flow, +1)
+                self._changed.append(flow)
             keep.append(flow)
         self.flows = keep
         return drained
