@@ -34,6 +34,11 @@ The rules' constants are ``DEFAULT_CAPACITY_BPS``, ``DEFAULT_PROP_DELAY_S`` and 
 
 ``write_outcomes_csv`` and ``result_metadata`` (``cpnkit.readwrite.results``, which reads ``cpnkit.sim``
 results) are exported lazily: importing this package does not import the simulator.
+
+Transfer scenarios and their results (``cpnkit.readwrite.transfers``; ``cpnkit validate``):
+``read_transfer_scenarios`` reads a JSON file of topologies and multipath transfer scenarios into
+``cpnkit.sim.transfers.TransferScenario``; ``write_transfer_results`` / ``read_transfer_results`` (and
+``load_transfer_results``, with provenance and sizes) write and read completion times.
 """
 
 from cpnkit.readwrite._build import (
@@ -49,21 +54,35 @@ from cpnkit.readwrite.nodelink import read_node_link_json, write_node_link_json
 from cpnkit.readwrite.results import result_metadata, write_outcomes_csv
 from cpnkit.readwrite.sndlib import SNDLIB_CAPACITY_UNIT_BPS, read_sndlib_xml
 from cpnkit.readwrite.traces import read_arrival_trace
+from cpnkit.readwrite.transfers import (
+    RESULTS_FORMAT,
+    TransferResultsFile,
+    load_transfer_results,
+    read_transfer_results,
+    read_transfer_scenarios,
+    write_transfer_results,
+)
 
 __all__ = [
     "DEFAULT_CAPACITY_BPS",
     "DEFAULT_PROP_DELAY_S",
     "EARTH_RADIUS_M",
     "MIN_PROP_DELAY_S",
+    "RESULTS_FORMAT",
     "SNDLIB_CAPACITY_UNIT_BPS",
     "TOPOLOGY_SUFFIXES",
+    "TransferResultsFile",
     "great_circle_m",
+    "load_transfer_results",
     "read_arrival_trace",
     "read_graphml",
     "read_node_link_json",
     "read_sndlib_xml",
     "read_topology_file",
+    "read_transfer_results",
+    "read_transfer_scenarios",
     "result_metadata",
     "write_node_link_json",
     "write_outcomes_csv",
+    "write_transfer_results",
 ]
