@@ -4,15 +4,21 @@
 the residual capacity (background), and asks for the next time something happens; at that time ``step`` plays
 TCP round boundaries and returns the flows whose last bit has left the source (each knows when it arrives).
 See ``cpnkit.estimate.transport`` for the transport models.
+
+Cost per event is kept independent of the number of active flows where possible: a flow's progress is settled
+lazily (only when its rate changes or it is due), each flow's next event (drain or round end) sits in a heap,
+and under ``tcp`` a change re-shares bandwidth only among the flows it can affect (see ``reallocate``).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from cpnkit.errors import InvariantError
 from cpnkit.estimate import TransportConfig, last_segment_bits, wire_bits
 from cpnkit.model import Path, Topology
 from cpnkit.sim.fairness import max_min_rates
@@ -36,12 +42,13 @@ def propagation_rtt_s(topology: Topology, path: Path) -> float:
 
 
 class Flow:
-    """One fluid flow (mutable engine state; read its fields, do not set them).
+    """One fluid flow (engine state; read its fields, do not set them).
 
     Attributes:
         links: Link ids of its path.
         bits: Wire bits to carry (payload plus headers under ``tcp``).
-        remaining: Wire bits not yet sent.
+        remaining: Wire bits not yet sent, as of ``updated_s`` (settled lazily).
+        updated_s: When ``remaining`` was last settled.
         rate: Current rate in bit/s.
         prop_s: One-way propagation delay of the path, in s.
         delay_after_drain_s: From the last bit sent to the last bit delivered (propagation, store-and-forward).
@@ -62,6 +69,8 @@ class Flow:
         "round_end_s",
         "rtt_s",
         "start_s",
+        "updated_s",
+        "version",
         "window",
     )
 
@@ -78,6 +87,7 @@ class Flow:
         self.links = links
         self.bits = bits
         self.remaining = bits
+        self.updated_s = start_s
         self.prop_s = prop_s
         self.delay_after_drain_s = delay_after_drain_s
         self.rtt_s = rtt_s
@@ -88,6 +98,7 @@ class Flow:
         self.window = 0.0
         self.round_end_s = math.inf
         self.phase = _FLUID
+        self.version = 0
 
 
 class FlowNetwork:
@@ -96,7 +107,8 @@ class FlowNetwork:
     Args:
         capacity_bps: Capacity of every link, in bit/s.
         transport: Transport model (``tcp`` slow start with headers, or ``fluid``).
-        check_capacity: Track the largest ratio of a link's load to its residual capacity (slower).
+        check_capacity: Expensive checks: track the largest ratio of a link's load to its residual capacity,
+            and verify every incremental reallocation against a full max-min computation.
     """
 
     def __init__(self, capacity_bps: Iterable[float], transport: TransportConfig, check_capacity: bool = False) -> None:
@@ -104,7 +116,6 @@ class FlowNetwork:
         self.residual_bps = list(self.capacity_bps)
         self.transport = transport
         self.check_capacity = check_capacity
-        self.flows: list[Flow] = []
         self.time_s = 0.0
         self.bits_sent = 0.0
         self.bits_delivered = 0.0
@@ -113,28 +124,36 @@ class FlowNetwork:
         self.max_flows = 0
         self.full_reallocations = 0
         self.incremental_reallocations = 0
+        self._flows: dict[Flow, None] = {}  # insertion-ordered set
+        self._due: list[tuple[float, int, int, Flow]] = []  # (time, seq, version, flow): drains and round ends
+        self._seq = itertools.count()
         self._tcp = transport.is_tcp
         self._iw_bits = transport.initial_window_bits()
-        # Incremental bookkeeping (tcp): the sum of finite caps and the number of uncapped flows per link.
-        # When only window-limited flows changed, on links without uncapped flows and within capacity, the
-        # max-min allocation changes only for them (each runs at its cap): no full recomputation is needed.
-        self._capped_load = [0.0] * len(self.capacity_bps)
-        self._uncapped_count = [0] * len(self.capacity_bps)
+        # Incremental bookkeeping (tcp). Invariant after every reallocation: every flow with a finite cap (window-
+        # limited, in slow start) runs at its cap. A change then only moves the uncapped flows connected (through
+        # shared links) to the links that changed; they share what the caps leave by max-min. The result is exact
+        # when no capped flow crosses a saturated link below its cap (checked); otherwise everything is recomputed.
+        n_links = len(self.capacity_bps)
+        self._capped_load = [0.0] * n_links
+        self._link_capped: list[set[Flow]] = [set() for _ in range(n_links)]
+        self._link_uncapped: list[set[Flow]] = [set() for _ in range(n_links)]
+        self._dirty_links: set[int] = set()
         self._changed: list[Flow] = []
         self._full = True
 
+    @property
+    def flows(self) -> list[Flow]:
+        """The active flows, in the order they were added."""
+        return list(self._flows)
+
     # -- changes ---------------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
-        """Move every flow's remaining bits forward to ``now`` at its current rate."""
-        dt = now - self.time_s
-        if dt > 0.0:
-            for flow in self.flows:
-                flow.remaining -= flow.rate * dt
+        """Move the network's clock to ``now`` (flows settle lazily)."""
         self.time_s = now
 
     def set_residual(self, residual_bps: list[float], now: float) -> None:
         """Change the capacity left to flows (e.g. when background traffic changes) at ``now``."""
-        self.advance(now)
+        self.time_s = now
         self.residual_bps = residual_bps
         self._full = True
 
@@ -157,7 +176,7 @@ class FlowNetwork:
             owner: Returned with the flow when it drains.
             rtt_s: Round-trip time for the tcp model, in s (default ``2 * prop_s``).
         """
-        self.advance(now)
+        self.time_s = now
         bits = wire_bits(payload_bytes, self.transport)
         after = prop_s
         rtt = 2.0 * prop_s if rtt_s is None else rtt_s
@@ -175,23 +194,25 @@ class FlowNetwork:
             else:
                 self._start_round(flow, now)
         self._count(flow, +1)
-        self.flows.append(flow)
+        self._flows[flow] = None
         self._changed.append(flow)
         self.bits_sent += bits
-        if len(self.flows) > self.max_flows:
-            self.max_flows = len(self.flows)
+        if len(self._flows) > self.max_flows:
+            self.max_flows = len(self._flows)
         return flow
 
     def _count(self, flow: Flow, sign: int) -> None:
-        if flow.cap < math.inf:
-            load = self._capped_load
-            for link in flow.links:
+        capped = flow.cap < math.inf
+        sets = self._link_capped if capped else self._link_uncapped
+        load = self._capped_load
+        for link in flow.links:
+            if sign > 0:
+                sets[link].add(flow)
+            else:
+                sets[link].discard(flow)
+            if capped:
                 load[link] += sign * flow.cap
-        else:
-            count = self._uncapped_count
-            for link in flow.links:
-                count[link] += sign
-            self._full = True  # uncapped flows take whatever is left: everyone sharing with them may move
+        self._dirty_links.update(flow.links)
 
     def _start_round(self, flow: Flow, now: float) -> None:
         if flow.remaining <= flow.window:
@@ -203,85 +224,157 @@ class FlowNetwork:
             flow.cap = flow.window / flow.rtt_s
             flow.round_end_s = now + flow.rtt_s
 
+    def _set_rate(self, flow: Flow, rate: float) -> None:
+        """Settle the flow's progress at the current time, give it ``rate`` and reschedule its next event."""
+        now = self.time_s
+        flow.remaining -= flow.rate * (now - flow.updated_s)
+        flow.updated_s = now
+        flow.rate = rate
+        flow.version += 1
+        due = flow.round_end_s
+        if rate > 0.0:
+            drain = now + max(flow.remaining, 0.0) / rate
+            if drain < due:
+                due = drain
+        if due < math.inf:
+            heapq.heappush(self._due, (due, next(self._seq), flow.version, flow))
+
     # -- rates and events --------------------------------------------------------------------------------
     def reallocate(self) -> float:
-        """Recompute rates at the current time; return the time of the next network event (``inf``: none)."""
-        flows = self.flows
+        """Re-share bandwidth after changes; return the time of the next network event (``inf``: none).
+
+        Under ``tcp`` only the uncapped flows connected to what changed are re-shared when that is provably
+        the max-min allocation; otherwise (and always under ``fluid``) every flow is.
+        """
         changed, self._changed = self._changed, []
-        if not flows:
-            self._full = False
-            return math.inf
-        if not self._full and self._only_window_limited_changes(changed):
-            self.incremental_reallocations += 1
-            for flow in changed:
-                flow.rate = flow.cap
+        dirty, self._dirty_links = self._dirty_links, set()
+        if self._flows:
+            if not self._tcp or self._full or not self._reallocate_incrementally(changed, dirty):
+                self._full = False
+                self.full_reallocations += 1
+                self._reallocate_all(changed)
+                self._dirty_links.clear()
+            else:
+                self.incremental_reallocations += 1
+                if self.check_capacity:
+                    self._verify_allocation()
+            if self.check_capacity:
+                self._check_capacity()
         else:
             self._full = False
-            self.full_reallocations += 1
-            self._reallocate_all()
-        if self.check_capacity:
-            self._check_capacity()
-        now = self.time_s
-        next_s = math.inf
-        for flow in flows:
-            if flow.rate > 0.0:
-                t = now + max(flow.remaining, 0.0) / flow.rate
-                if t < next_s:
-                    next_s = t
-            if flow.round_end_s < next_s:
-                next_s = flow.round_end_s
-        return next_s
+        return self._next_due()
 
-    def _only_window_limited_changes(self, changed: list[Flow]) -> bool:
+    def _next_due(self) -> float:
+        due = self._due
+        while due:
+            time_s, _, version, flow = due[0]
+            if flow.version == version and flow in self._flows:
+                return time_s
+            heapq.heappop(due)
+        return math.inf
+
+    def _reallocate_incrementally(self, changed: list[Flow], dirty: set[int]) -> bool:
         residual = self.residual_bps
         load = self._capped_load
-        uncapped = self._uncapped_count
-        for flow in changed:
-            if flow.cap == math.inf:
+        for link in dirty:
+            if load[link] > residual[link]:
                 return False
+        # the uncapped flows reachable from the changed links through shared links
+        component: list[Flow] = []
+        seen: set[Flow] = set()
+        frontier = list(dirty)
+        visited_links = set(dirty)
+        while frontier:
+            link = frontier.pop()
+            for flow in self._link_uncapped[link]:
+                if flow not in seen:
+                    seen.add(flow)
+                    component.append(flow)
+                    for other in flow.links:
+                        if other not in visited_links:
+                            visited_links.add(other)
+                            frontier.append(other)
+        component.sort(key=lambda f: f.start_s)  # deterministic order (sets iterate by hash)
+        links = sorted({link for flow in component for link in flow.links})
+        index = {link: i for i, link in enumerate(links)}
+        left = [residual[link] - load[link] for link in links]
+        if links and min(left) < 0.0:
+            return False
+        rates = max_min_rates([[index[link] for link in flow.links] for flow in component], left)
+        used = [0.0] * len(links)
+        level = [-1.0] * len(links)
+        for flow, rate in zip(component, rates, strict=True):
             for link in flow.links:
-                if uncapped[link] or load[link] > residual[link]:
-                    return False
+                i = index[link]
+                used[i] += rate
+                if rate > level[i]:
+                    level[i] = rate
+        for i, link in enumerate(links):
+            if used[i] >= left[i] * (1.0 - 1e-12):
+                for capped in self._link_capped[link]:
+                    if capped.cap > level[i] * (1.0 + 1e-12):
+                        return False  # a window-limited flow would get less than its cap here
+        changed_set = {flow for flow in changed if flow in self._flows}
+        for flow in changed_set:
+            if flow.cap < math.inf:
+                self._set_rate(flow, flow.cap)
+        for flow, rate in zip(component, rates, strict=True):
+            if rate != flow.rate or flow in changed_set:
+                self._set_rate(flow, rate)
         return True
 
-    def _reallocate_all(self) -> None:
-        flows = self.flows
+    def _reallocate_all(self, changed: list[Flow]) -> None:
+        flows = list(self._flows)
+        changed_set = set(changed)
         residual = self.residual_bps
         if len(flows) == 1 and flows[0].cap == math.inf:
-            flow = flows[0]
-            flow.rate = min([residual[link] for link in flow.links])
+            rates = [min([residual[link] for link in flows[0].links])]
         elif self._tcp:
             rates = max_min_rates([f.links for f in flows], residual, [f.cap for f in flows])
-            for flow, rate in zip(flows, rates, strict=True):
-                flow.rate = rate
-                if flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
-                    # the window no longer limits it: it has reached its max-min share (no losses modelled);
-                    # dropping a cap that does not bind leaves the max-min allocation as it is
-                    self._count(flow, -1)
-                    flow.phase = _FLUID
-                    flow.cap = math.inf
-                    flow.round_end_s = math.inf
-                    self._count(flow, +1)
-            self._full = False
         else:
             rates = max_min_rates([f.links for f in flows], residual)
-            for flow, rate in zip(flows, rates, strict=True):
-                flow.rate = rate
+        for flow, rate in zip(flows, rates, strict=True):
+            force = flow in changed_set
+            if self._tcp and flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
+                # the window no longer limits it: it has reached its max-min share (no losses modelled);
+                # dropping a cap that does not bind leaves the max-min allocation as it is
+                self._count(flow, -1)
+                flow.phase = _FLUID
+                flow.cap = math.inf
+                flow.round_end_s = math.inf
+                self._count(flow, +1)
+                force = True
+            if force or rate != flow.rate:
+                self._set_rate(flow, rate)
+
+    def _verify_allocation(self) -> None:
+        flows = list(self._flows)
+        reference = max_min_rates([f.links for f in flows], self.residual_bps, [f.cap for f in flows])
+        for flow, rate in zip(flows, reference, strict=True):
+            if abs(flow.rate - rate) > 1e-9 * max(1.0, rate):
+                raise InvariantError(
+                    f"incremental max-min gave {flow.rate!r} bit/s to a flow whose max-min rate is {rate!r} bit/s"
+                )
 
     def step(self, now: float) -> list[Flow]:
-        """Play what happens at ``now``: TCP round boundaries, and flows whose last bit has left.
+        """Play what is due at ``now``: TCP round boundaries, and flows whose last bit has left.
 
         Returns:
             The drained flows (removed); each is delivered at ``now + flow.delay_after_drain_s``.
             Call ``reallocate`` afterwards.
         """
-        self.advance(now)
+        self.time_s = now
         # a drain or round end below the float clock's resolution at `now` counts as now: waiting for it
         # would schedule an event at the same float time forever
         time_eps = 8.0 * math.ulp(max(now, 1.0))
-        keep: list[Flow] = []
         drained: list[Flow] = []
-        for flow in self.flows:
+        due = self._due
+        while due and due[0][0] <= now + time_eps:
+            _, _, version, flow = heapq.heappop(due)
+            if flow.version != version or flow not in self._flows:
+                continue
+            flow.remaining -= flow.rate * (now - flow.updated_s)
+            flow.updated_s = now
             if flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS or (
                 flow.remaining <= flow.rate * time_eps
             ):
@@ -290,7 +383,7 @@ class FlowNetwork:
                     self.max_undelivered_bits = undelivered
                 self.bits_delivered += flow.bits - flow.remaining
                 self._count(flow, -1)
-                self._full = True  # freed capacity may raise others' shares
+                del self._flows[flow]
                 drained.append(flow)
                 continue
             if flow.round_end_s <= now + time_eps:
@@ -299,22 +392,20 @@ class FlowNetwork:
                     flow.window *= 2.0
                 self._start_round(flow, now)
                 self._count(flow, +1)
-                self._changed.append(flow)
-            keep.append(flow)
-        self.flows = keep
+                self._changed.append(flow)  # its entry is spent: reallocate gives it a rate and a new one
         return drained
 
     def link_load_bps(self, background_bps: Sequence[float]) -> list[float]:
         """Background plus the current flow rates on every link, in bit/s."""
         load = [float(b) for b in background_bps]
-        for flow in self.flows:
+        for flow in self._flows:
             for link in flow.links:
                 load[link] += flow.rate
         return load
 
     def _check_capacity(self) -> None:
         load: dict[int, float] = {}
-        for flow in self.flows:
+        for flow in self._flows:
             for link in flow.links:
                 load[link] = load.get(link, 0.0) + flow.rate
         for link, rate in load.items():
