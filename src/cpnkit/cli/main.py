@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cpnkit.cli.validate import validate_app
 from cpnkit.errors import CpnError
 
 app = typer.Typer(
@@ -35,6 +37,7 @@ topo_app = typer.Typer(help="Bundled and external topologies: list them, inspect
 sched_app = typer.Typer(help="Registered schedulers.", no_args_is_help=True)
 app.add_typer(topo_app, name="topo")
 app.add_typer(sched_app, name="schedulers")
+app.add_typer(validate_app, name="validate")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -245,7 +248,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except CpnError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
