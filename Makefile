@@ -39,6 +39,7 @@ check: lint typecheck contracts test
 
 bench: install
 	$(PY) benchmarks/bench_sim.py --json results/bench_sim.json
+	$(PY) benchmarks/bench_transfers.py --json results/bench_transfers.json
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples

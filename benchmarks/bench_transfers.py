@@ -1,0 +1,90 @@
+"""Transport-model validation benchmark (issue 7): cpnkit's tcp and fluid models against ns-3.
+
+Evaluates the shipped transfer suite (62 scenarios, 81 tasks: single paths 100 KB-50 MB at 5-40 ms one way,
+multipath splits, constant background, shared bottlenecks, the 5-node max-min line) with cpnkit's ``tcp`` and
+``fluid`` models and compares task completion times with the golden ns-3 results shipped next to it (produced by
+``cpnkit validate ns3``; regenerate them with that command when the suite changes). Prints median and max
+|relative error| by size class next to the targets (tcp: median <= 10%, max <= 25%).
+
+Run: ``make bench`` or ``python benchmarks/bench_transfers.py [--json results/bench_transfers.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from importlib.resources import files
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from cpnkit.bench.transfer_compare import compare_transfer_results
+from cpnkit.readwrite import load_transfer_results, read_transfer_scenarios, write_transfer_results
+from cpnkit.sim import evaluate_transfers
+
+TARGET_MEDIAN = 0.10
+TARGET_MAX = 0.25
+console = Console()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, default=Path("results/bench_transfers.json"))
+    args = parser.parse_args()
+
+    data = files("cpnkit.bench") / "data"
+    suite = Path(str(data / "transfer_suite.json"))
+    golden = Path(str(data / "transfer_suite_ns3.json"))
+    scenarios = read_transfer_scenarios(suite)
+    paths = [golden]
+    timings = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in ("tcp", "fluid"):
+            t0 = time.perf_counter()
+            results = [evaluate_transfers(s, model=model) for s in scenarios]
+            timings[model] = time.perf_counter() - t0
+            out = Path(tmp) / f"{model}.json"
+            write_transfer_results(results, out, scenarios=scenarios)
+            paths.append(out)
+        comparison = compare_transfer_results([load_transfer_results(p) for p in paths])
+
+    table = Table(title="|relative error| of task completion vs ns-3 (median / max, n tasks)")
+    classes = list(next(iter(comparison.summary.values())))
+    table.add_column("model")
+    for cls in classes:
+        table.add_column(cls, justify="right")
+    for label, by_class in comparison.summary.items():
+        table.add_row(
+            label,
+            *(
+                f"{s.median_abs_rel_error:.1%} / {s.max_abs_rel_error:.1%} ({s.n})" if s.n else "-"
+                for s in (by_class[c] for c in classes)
+            ),
+        )
+    console.print(table)
+    tcp_all = comparison.summary[comparison.labels[1]]["all"]
+    console.print(
+        f"tcp vs targets: median {tcp_all.median_abs_rel_error:.1%} (target <= {TARGET_MEDIAN:.0%}, ratio "
+        f"{tcp_all.median_abs_rel_error / TARGET_MEDIAN:.2f}); max {tcp_all.max_abs_rel_error:.1%} "
+        f"(target <= {TARGET_MAX:.0%}, ratio {tcp_all.max_abs_rel_error / TARGET_MAX:.2f})"
+    )
+    worst = sorted(
+        (r for r in comparison.rows if r.subflow is None and r.rel_error.get(comparison.labels[1]) is not None),
+        key=lambda r: -abs(r.rel_error[comparison.labels[1]] or 0.0),
+    )[:8]
+    console.print(
+        "largest tcp errors: "
+        + ", ".join(f"{r.scenario}/{r.task} {r.rel_error[comparison.labels[1]]:+.0%}" for r in worst)
+    )
+    report = comparison.to_dict()
+    report["evaluation_s"] = timings
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    console.print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
