@@ -138,7 +138,7 @@ class Simulator:
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
         self._net = FlowNetwork(self._capacity, self.config.transport, self.config.check_capacity)
-        self._net_gen = 0
+        self._net_due_s = math.inf  # time of the one live network event (others in the heap are stale)
         self._rtt_cache: dict[tuple[int, ...], float] = {}
         self._background = self.scenario.background
         self._set_background_step(self._background.step_at(0.0))
@@ -176,7 +176,7 @@ class Simulator:
             time_s, _, kind, obj = heappop(heap)
             self._now = time_s
             if kind == _NET:
-                if obj == self._net_gen:
+                if obj == self._net_due_s:
                     self._on_network(time_s)
             elif kind == _ARRIVAL:
                 if obj + 1 < total:
@@ -437,12 +437,14 @@ class Simulator:
         return rtt
 
     def _schedule_network(self) -> None:
-        self._net_gen += 1
-        next_s = self._net.reallocate()
-        if next_s < math.inf:
-            self._push(max(next_s, self._now), _NET, self._net_gen)
+        next_s = max(self._net.reallocate(), self._now)
+        if next_s != self._net_due_s:
+            self._net_due_s = next_s
+            if next_s < math.inf:
+                self._push(next_s, _NET, next_s)
 
     def _on_network(self, now: float) -> None:
+        self._net_due_s = math.inf
         for flow in self._net.step(now):
             job, is_return = flow.owner
             arrive_s = now + flow.delay_after_drain_s

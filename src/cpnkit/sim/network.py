@@ -276,9 +276,19 @@ class FlowNetwork:
     def _reallocate_incrementally(self, changed: list[Flow], dirty: set[int]) -> bool:
         residual = self.residual_bps
         load = self._capped_load
+        link_uncapped = self._link_uncapped
+        touches_uncapped = False
         for link in dirty:
             if load[link] > residual[link]:
                 return False
+            if link_uncapped[link]:
+                touches_uncapped = True
+        if not touches_uncapped:
+            # only window-limited flows on links no uncapped flow uses: each runs at its cap, nobody else moves
+            for flow in changed:
+                if flow.cap < math.inf and flow in self._flows:
+                    self._set_rate(flow, flow.cap)
+            return True
         # the uncapped flows reachable from the changed links through shared links
         component: list[Flow] = []
         seen: set[Flow] = set()
