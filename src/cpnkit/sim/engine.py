@@ -6,7 +6,8 @@ capacity (capacity minus background) at every flow arrival and departure -> a su
 site when its bytes have drained plus its path's propagation delay -> the task joins its device's FIFO
 queue when its slowest subflow has arrived -> service for the measured latency of its architecture on
 that device (times seeded lognormal jitter) -> the result returns on the shortest path as another fluid
-flow -> outcome with the breakdown transmission / queue / compute / return.
+flow -> outcome with the breakdown transmission / queue / compute / return. Under the ``tcp`` transport every
+flow also ramps up by slow start (``cpnkit.estimate.transport``; the flows live in ``FlowNetwork``).
 
 The core does no I/O and reads no clock; randomness comes from ``seed``.
 """
