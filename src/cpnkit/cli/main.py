@@ -96,7 +96,9 @@ def topo_show(
     table.add_row("capacity", *(_fmt_bps(cap[c]) for c in ("min", "median", "mean", "max")))
     table.add_row("propagation delay", *(f"{delay[c] * 1e3:.3f} ms" for c in ("min", "median", "mean", "max")))
     console.print(table)
-    console.print(f"strongly connected: {summary['strongly_connected']}   diameter (hops): {summary['diameter_hops']}")
+    diameter = summary["diameter_hops"]
+    diameter_text = "not computed (over 300 nodes)" if diameter is None else str(diameter)
+    console.print(f"strongly connected: {summary['strongly_connected']}   diameter (hops): {diameter_text}")
     for rule in summary["meta"].get("rules", []):
         console.print(f"[dim]rule: {rule}[/dim]")
 
