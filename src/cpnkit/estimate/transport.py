@@ -35,6 +35,8 @@ from cpnkit.errors import ConfigError
 __all__ = ["TransportConfig", "TransportModel", "last_segment_bits", "transfer_time_s", "wire_bits"]
 
 TransportModel = Literal["fluid", "tcp"]
+#: The rest "fits in the window" up to float rounding (a share times a size can land a hair above a boundary).
+_FITS = 1.0 + 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,12 @@ def wire_bits(payload_bytes: float, config: TransportConfig) -> float:
     """
     if not config.is_tcp or payload_bytes <= 0:
         return payload_bytes * 8.0
-    segments = math.ceil(payload_bytes / config.mss_bytes)
-    return (payload_bytes + segments * config.header_bytes) * 8.0
+    return (payload_bytes + _segments(payload_bytes, config) * config.header_bytes) * 8.0
+
+
+def _segments(payload_bytes: float, config: TransportConfig) -> int:
+    # a payload a rounding error above a whole number of segments (e.g. a split share times a size) is that number
+    return max(1, math.ceil(payload_bytes / config.mss_bytes - 1e-9))
 
 
 def last_segment_bits(payload_bytes: float, config: TransportConfig) -> float:
@@ -101,7 +107,7 @@ def last_segment_bits(payload_bytes: float, config: TransportConfig) -> float:
     """
     if not config.is_tcp or payload_bytes <= 0:
         return 0.0
-    tail = payload_bytes - (math.ceil(payload_bytes / config.mss_bytes) - 1) * config.mss_bytes
+    tail = max(0.0, payload_bytes - (_segments(payload_bytes, config) - 1) * config.mss_bytes)
     return (tail + config.header_bytes) * 8.0
 
 
@@ -145,7 +151,7 @@ def transfer_time_s(
     window = config.initial_window_bits()
     elapsed = rtt if config.handshake else 0.0
     while remaining > 0:
-        if remaining <= window or window >= rate_bps * rtt:
+        if remaining <= window * _FITS or window >= rate_bps * rtt:
             elapsed += remaining / rate_bps  # final burst, or the window no longer limits: the fluid share
             break
         remaining -= window  # a window-limited round: one window per round trip

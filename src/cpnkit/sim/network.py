@@ -215,7 +215,7 @@ class FlowNetwork:
         self._dirty_links.update(flow.links)
 
     def _start_round(self, flow: Flow, now: float) -> None:
-        if flow.remaining <= flow.window:
+        if flow.remaining <= flow.window * (1.0 + 1e-12):  # up to float rounding, as in transfer_time_s
             flow.phase = _FLUID  # the final round: the rest leaves as one burst at the share rate
             flow.cap = math.inf
             flow.round_end_s = math.inf
