@@ -71,3 +71,10 @@ def test_cli_help_explains_commands() -> None:
     assert result.exit_code == 0
     assert "--topology" in result.output
     assert "--scheduler" in result.output
+
+
+def test_cli_usage_error_exits_2_without_traceback() -> None:
+    proc = _cli("sim", "--tasks", "0")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "--tasks" in proc.stderr

@@ -257,12 +257,13 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
+    except Exception as exc:
+        # usage errors (bad option values) arrive here in non-standalone mode; typer may vendor its own click,
+        # so recognise them by their interface rather than by class
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
+            raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         raise
 
 
