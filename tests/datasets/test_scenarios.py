@@ -108,3 +108,14 @@ def test_gravity_background_on_rocketfuel_respects_capacity() -> None:
     assert scenario.meta["background"] == "gravity"
     topo = load_topology("tiscali")
     assert (scenario.background.load_bps < topo.capacity_bps).all()
+
+
+@pytest.mark.parametrize("transport", ["fluid", "tcp"])
+def test_paper_run_is_reproducible_per_seed(transport: str) -> None:
+    def run(seed: int) -> dict[str, list[object]]:
+        scenario = build_scenario("sprintlink", seed=seed, config=ScenarioConfig(n_tasks=120, arrival_rate_per_s=150.0))
+        config = SimConfig(transport=TransportConfig(model=transport))  # type: ignore[arg-type]
+        return simulate(scenario, make("random", seed=seed), config, seed=seed).table()
+
+    assert run(5) == run(5)
+    assert run(5) != run(6)
