@@ -76,10 +76,6 @@ class TransportConfig:
         """Initial window in wire bits."""
         return float(self.initial_window_segments * (self.mss_bytes + self.header_bytes) * 8)
 
-    def segment_wire_bits(self) -> float:
-        """Wire bits of one full segment."""
-        return float((self.mss_bytes + self.header_bytes) * 8)
-
 
 def wire_bits(payload_bytes: float, config: TransportConfig) -> float:
     """Bits on the wire to carry ``payload_bytes`` (payload only for ``fluid``).

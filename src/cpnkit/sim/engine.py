@@ -146,7 +146,6 @@ class Simulator:
         self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
             {d: DeviceTelemetry(d, 0, 0.0, 0.0) for d in self._devices}
         )
-        self._return_paths: dict[tuple[str, str], Path] = {}
 
     # -- public --------------------------------------------------------------------------------------
     def run(self, progress: ProgressCallback | None = None) -> SimResult:
@@ -207,6 +206,8 @@ class Simulator:
             "max_undelivered_bits": self._net.max_undelivered_bits,
             "max_link_load_ratio": self._net.max_load_ratio,
             "max_active_flows": self._net.max_flows,
+            "full_reallocations": self._net.full_reallocations,
+            "incremental_reallocations": self._net.incremental_reallocations,
             "transport": self.config.transport.model,
             "sim_end_s": self._now,
             "background_clipped_link_steps": self._background.clipped_link_steps,
@@ -381,20 +382,12 @@ class Simulator:
         if device.queue:
             self._start_service(device, device.queue.popleft(), now)
         # the result returns to the access point
-        path = self._return_path(device.device.site, job.task.source)
+        path = self.scenario.topology.k_shortest_paths(device.device.site, job.task.source, 1)[0]  # cached
         if job.task.result_bytes <= 0.0:
             self._push(now + path.prop_delay_s, _FINISH, job)
             return
         self._net.add(path.link_ids, job.task.result_bytes, path.prop_delay_s, now, (job, True), self._rtt(path))
         self._schedule_network()
-
-    def _return_path(self, site: str, source: str) -> Path:
-        key = (site, source)
-        path = self._return_paths.get(key)
-        if path is None:
-            path = self.scenario.topology.k_shortest_paths(site, source, 1)[0]
-            self._return_paths[key] = path
-        return path
 
     def _on_finish(self, job: _Job, now: float) -> None:
         task = job.task

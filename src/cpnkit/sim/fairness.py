@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from cpnkit.errors import ConfigError
 
-__all__ = ["max_min_rates"]
+__all__ = ["max_min_rates", "share_left_over"]
 
 
 def max_min_rates(
@@ -104,59 +104,65 @@ def max_min_rates(
     return rates
 
 
+def share_left_over(
+    flow_links: Sequence[Sequence[int]],
+    left_bps: Mapping[int, float],
+    max_cap_bps: Callable[[int], float],
+) -> list[float] | None:
+    """Max-min rates of uncapped flows over what window-capped flows running at their caps leave on each link.
+
+    That is the max-min allocation of all flows together (capped ones at their caps) unless some capped flow
+    crosses a link these flows saturate at a level below its cap: then ``None`` (recompute with caps as links).
+
+    Args:
+        flow_links: Links of each uncapped flow.
+        left_bps: Capacity left on every link of those flows once the capped flows run at their caps, in bit/s.
+        max_cap_bps: The largest cap of the capped flows crossing a link (0 when none), in bit/s.
+    """
+    links = sorted({link for each in flow_links for link in each})
+    index = {link: i for i, link in enumerate(links)}
+    left = [left_bps[link] for link in links]
+    rates = max_min_rates([[index[link] for link in each] for each in flow_links], left)
+    used = [0.0] * len(links)
+    level = [-1.0] * len(links)  # the largest uncapped rate on each link
+    for each, rate in zip(flow_links, rates, strict=True):
+        for link in each:
+            i = index[link]
+            used[i] += rate
+            if rate > level[i]:
+                level[i] = rate
+    for i, link in enumerate(links):
+        if used[i] >= left[i] * (1.0 - 1e-12) and max_cap_bps(link) > level[i] * (1.0 + 1e-12):
+            return None  # a window-limited flow would get less than its cap here
+    return rates
+
+
 def _capped(
     flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[float], caps_bps: Sequence[float]
 ) -> list[float]:
-    """Max-min with caps.
-
-    Fast path (exact, checked): put every capped flow at its cap, share what is left among the uncapped flows by
-    max-min, and accept if no capped flow crosses a saturated link whose level is below its cap (then every flow
-    is bottlenecked as max-min requires). Otherwise caps become private links in the general algorithm.
-    """
+    """Max-min with caps: capped flows at their caps and ``share_left_over`` when that is exact; else caps as links."""
     n = len(flow_links)
     if len(caps_bps) != n:
         raise ConfigError(f"{len(caps_bps)} caps for {n} flows; give one cap per flow (inf for none)")
     left: dict[int, float] = {}
+    max_cap: dict[int, float] = {}
     uncapped: list[int] = []
     for f, links in enumerate(flow_links):
         cap = caps_bps[f]
         if cap < math.inf:
             for link in links:
                 left[link] = left.get(link, capacity_bps[link]) - cap
+                max_cap[link] = max(max_cap.get(link, 0.0), cap)
         else:
             uncapped.append(f)
     if all(v >= 0.0 for v in left.values()):
         rates = [float(c) for c in caps_bps]
-        if not uncapped:
-            return rates
         sub_links = [flow_links[f] for f in uncapped]
-        residual: dict[int, float] = dict(left)
         for links in sub_links:
             for link in links:
-                if link not in residual:
-                    residual[link] = capacity_bps[link]
-        ids = list(residual)
-        index = {link: i for i, link in enumerate(ids)}
-        sub_rates = max_min_rates([[index[link] for link in links] for links in sub_links], [residual[i] for i in ids])
-        # level of each saturated link = the largest uncapped rate on it
-        used: dict[int, float] = {}
-        level: dict[int, float] = {}
-        for links, rate in zip(sub_links, sub_rates, strict=True):
-            for link in links:
-                used[link] = used.get(link, 0.0) + rate
-                if rate > level.get(link, -1.0):
-                    level[link] = rate
-        ok = True
-        for f, links in enumerate(flow_links):
-            cap = caps_bps[f]
-            if cap < math.inf:
-                for link in links:
-                    if link in used and used[link] >= residual[link] * (1.0 - 1e-12) and level[link] < cap:
-                        ok = False
-                        break
-                if not ok:
-                    break
-        if ok:
+                left.setdefault(link, capacity_bps[link])
+        sub_rates = share_left_over(sub_links, left, lambda link: max_cap.get(link, 0.0))
+        if sub_rates is not None:
             for f, rate in zip(uncapped, sub_rates, strict=True):
                 rates[f] = rate
             return rates

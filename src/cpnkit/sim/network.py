@@ -21,7 +21,7 @@ from typing import Any
 from cpnkit.errors import InvariantError
 from cpnkit.estimate import TransportConfig, last_segment_bits, wire_bits
 from cpnkit.model import Path, Topology
-from cpnkit.sim.fairness import max_min_rates
+from cpnkit.sim.fairness import max_min_rates, share_left_over
 
 __all__ = ["Flow", "FlowNetwork", "propagation_rtt_s"]
 
@@ -147,10 +147,6 @@ class FlowNetwork:
         return list(self._flows)
 
     # -- changes ---------------------------------------------------------------------------------------
-    def advance(self, now: float) -> None:
-        """Move the network's clock to ``now`` (flows settle lazily)."""
-        self.time_s = now
-
     def set_residual(self, residual_bps: list[float], now: float) -> None:
         """Change the capacity left to flows (e.g. when background traffic changes) at ``now``."""
         self.time_s = now
@@ -285,9 +281,7 @@ class FlowNetwork:
                 touches_uncapped = True
         if not touches_uncapped:
             # only window-limited flows on links no uncapped flow uses: each runs at its cap, nobody else moves
-            for flow in changed:
-                if flow.cap < math.inf and flow in self._flows:
-                    self._set_rate(flow, flow.cap)
+            self._run_at_caps(changed)
             return True
         # the uncapped flows reachable from the changed links through shared links
         component: list[Flow] = []
@@ -296,7 +290,7 @@ class FlowNetwork:
         visited_links = set(dirty)
         while frontier:
             link = frontier.pop()
-            for flow in self._link_uncapped[link]:
+            for flow in link_uncapped[link]:
                 if flow not in seen:
                     seen.add(flow)
                     component.append(flow)
@@ -305,33 +299,28 @@ class FlowNetwork:
                             visited_links.add(other)
                             frontier.append(other)
         component.sort(key=lambda f: f.start_s)  # deterministic order (sets iterate by hash)
-        links = sorted({link for flow in component for link in flow.links})
-        index = {link: i for i, link in enumerate(links)}
-        left = [residual[link] - load[link] for link in links]
-        if links and min(left) < 0.0:
+        left = {link: residual[link] - load[link] for flow in component for link in flow.links}
+        if min(left.values()) < 0.0:
             return False
-        rates = max_min_rates([[index[link] for link in flow.links] for flow in component], left)
-        used = [0.0] * len(links)
-        level = [-1.0] * len(links)
+        rates = share_left_over([flow.links for flow in component], left, self._max_cap_on)
+        if rates is None:
+            return False
+        live = self._run_at_caps(changed)
         for flow, rate in zip(component, rates, strict=True):
-            for link in flow.links:
-                i = index[link]
-                used[i] += rate
-                if rate > level[i]:
-                    level[i] = rate
-        for i, link in enumerate(links):
-            if used[i] >= left[i] * (1.0 - 1e-12):
-                for capped in self._link_capped[link]:
-                    if capped.cap > level[i] * (1.0 + 1e-12):
-                        return False  # a window-limited flow would get less than its cap here
-        changed_set = {flow for flow in changed if flow in self._flows}
-        for flow in changed_set:
-            if flow.cap < math.inf:
-                self._set_rate(flow, flow.cap)
-        for flow, rate in zip(component, rates, strict=True):
-            if rate != flow.rate or flow in changed_set:
+            if rate != flow.rate or flow in live:
                 self._set_rate(flow, rate)
         return True
+
+    def _max_cap_on(self, link: int) -> float:
+        return max((flow.cap for flow in self._link_capped[link]), default=0.0)
+
+    def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
+        """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
+        live = {flow for flow in changed if flow in self._flows}
+        for flow in live:
+            if flow.cap < math.inf:
+                self._set_rate(flow, flow.cap)
+        return live
 
     def _reallocate_all(self, changed: list[Flow]) -> None:
         flows = list(self._flows)
