@@ -11,6 +11,7 @@ pandas is imported only by the loaders that return DataFrames, so ``load_topolog
 
 from cpnkit.datasets.energy import CARBON_REGIONS, load_carbon_intensity, load_solar
 from cpnkit.datasets.latency import HELP_SOURCE, load_architectures, load_hwnasbench, load_latency_table
+from cpnkit.datasets.predictors import SCENARIO_PREDICTORS, scenario_predictor
 from cpnkit.datasets.scenarios import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario
 from cpnkit.datasets.topologies import (
     NAMED_TOPOLOGIES,
@@ -31,6 +32,7 @@ __all__ = [
     "NAMED_TOPOLOGIES",
     "PAPER_DEVICE_POOL",
     "ROCKETFUEL_REF_BANDWIDTH_BPS",
+    "SCENARIO_PREDICTORS",
     "TEAL_CAPACITY_UNIT_BPS",
     "TOPOHUB_PREFIX",
     "ScenarioConfig",
@@ -44,4 +46,5 @@ __all__ = [
     "load_latency_table",
     "load_solar",
     "load_topology",
+    "scenario_predictor",
 ]

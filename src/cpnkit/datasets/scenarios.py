@@ -27,6 +27,7 @@ import numpy as np
 
 from cpnkit import __version__
 from cpnkit.datasets.latency import load_latency_table
+from cpnkit.datasets.predictors import scenario_predictor
 from cpnkit.datasets.topologies import load_topology
 from cpnkit.datasets.traffic import load_abilene_traffic
 from cpnkit.errors import ConfigError
@@ -78,6 +79,8 @@ class ScenarioConfig:
         max_input_bytes: Largest task input, in bytes.
         result_bytes: Result size, in bytes.
         latency_bound_s: Latency bound of every task, in s.
+        predictor: Compute-latency predictor the schedulers see (``cpnkit.datasets.SCENARIO_PREDICTORS``).
+        predictor_samples: Measured samples per new device for few-shot predictors.
     """
 
     n_tasks: int = 1000
@@ -90,6 +93,8 @@ class ScenarioConfig:
     max_input_bytes: float = 10e6
     result_bytes: float = 4e3
     latency_bound_s: float = math.inf
+    predictor: str = "measured"
+    predictor_samples: int = 50
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.arrival_rate_per_s) and self.arrival_rate_per_s > 0):
@@ -206,4 +211,7 @@ def build_scenario(
         background=background,
         access_points=access,
         meta=meta,
+        predictor=scenario_predictor(
+            config.predictor, sorted({d.model for s in sites for d in s.devices}), seed, config.predictor_samples
+        ),
     )

@@ -2,6 +2,7 @@
 
 from cpnkit.model.compute import DEVICE_CLASSES, Device, DeviceClass, Site
 from cpnkit.model.decision import SPLIT_TOLERANCE, Decision, Outcome, OutcomeStatus
+from cpnkit.model.predictor import ArchIndices, LatencyPredictor
 from cpnkit.model.snapshot import DeviceTelemetry, PathProbe, Prober, Snapshot
 from cpnkit.model.tables import DEVICE_MODEL_CLASS, LatencyTable, TrafficSeries
 from cpnkit.model.task import NB201_ARCHS, Task
@@ -12,10 +13,12 @@ __all__ = [
     "DEVICE_MODEL_CLASS",
     "NB201_ARCHS",
     "SPLIT_TOLERANCE",
+    "ArchIndices",
     "Decision",
     "Device",
     "DeviceClass",
     "DeviceTelemetry",
+    "LatencyPredictor",
     "LatencyTable",
     "Link",
     "Node",

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from cpnkit.errors import ConfigError
 from cpnkit.model.compute import Device, Site
+from cpnkit.model.predictor import LatencyPredictor
 from cpnkit.model.topology import Path, Topology
 
 __all__ = ["DeviceTelemetry", "PathProbe", "Prober", "Snapshot"]
@@ -68,6 +69,7 @@ class Snapshot:
         devices: Devices by id.
         telemetry: Latest compute telemetry by device id (stale by up to one period).
         prober: Measures paths on demand; ``None`` when no live network is attached.
+        predictor: Predicts compute latency per architecture and device model (``None``: none available).
     """
 
     time_s: float
@@ -76,6 +78,7 @@ class Snapshot:
     devices: Mapping[str, Device]
     telemetry: Mapping[str, DeviceTelemetry]
     prober: Prober | None = None
+    predictor: LatencyPredictor | None = None
 
     def probe(self, path: Path) -> PathProbe:
         """Probe ``path`` through the attached prober.

@@ -251,6 +251,7 @@ class Simulator:
             devices=self._devices,
             telemetry=self._telemetry,
             prober=self._probe,
+            predictor=self.scenario.predictor,
         )
         try:
             decision = self.scheduler.decide(task, snapshot)

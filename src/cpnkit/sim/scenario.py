@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from cpnkit.errors import ConfigError
 from cpnkit.estimate import TransportConfig
-from cpnkit.model import LatencyTable, Site, Task, Topology
+from cpnkit.model import LatencyPredictor, LatencyTable, Site, Task, Topology
 from cpnkit.perception import ProbeConfig
 from cpnkit.sim.background import BackgroundTraffic
 
@@ -71,6 +71,8 @@ class Scenario:
         background: Background link loads over time.
         access_points: Nodes where tasks enter.
         meta: Provenance: seeds, configs, data sources.
+        predictor: The compute-latency predictor schedulers see through the ``Snapshot`` (``None``: none; the
+            simulator always serves tasks at the measured ``latency_table`` times).
     """
 
     name: str
@@ -81,6 +83,7 @@ class Scenario:
     background: BackgroundTraffic
     access_points: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    predictor: LatencyPredictor | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", tuple(self.sites))
@@ -94,6 +97,11 @@ class Scenario:
             seen_nodes.add(site.node)
             for device in site.devices:
                 self.latency_table.column_index(device.model)
+                if self.predictor is not None and device.model not in self.predictor.devices:
+                    raise ConfigError(
+                        f"predictor {self.predictor.name!r} cannot predict device model {device.model!r} "
+                        f"(site {site.node!r}); adapt it to that model or build it over the scenario's models"
+                    )
         if not self.sites:
             raise ConfigError(f"scenario {self.name!r} has no compute sites; add at least one Site")
         for ap in self.access_points:

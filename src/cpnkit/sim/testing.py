@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cpnkit.estimate import PredictionTable
 from cpnkit.model import NB201_ARCHS, Device, LatencyTable, Link, Site, Task, Topology
 from cpnkit.sim.background import BackgroundTraffic
 from cpnkit.sim.scenario import Scenario
@@ -44,7 +45,10 @@ def make_scenario(
     models: Sequence[str] = ("toy",),
     name: str | None = None,
 ) -> Scenario:
-    """A scenario with one synthetic device per site (models assigned round-robin) and no background."""
+    """A scenario with one synthetic device per site (models assigned round-robin) and no background.
+
+    Its predictor is the synthetic table itself (error-free): tests of decisions, not of prediction.
+    """
     table = synthetic_latency_table(tuple(dict.fromkeys(models)))
     sites = []
     for i, node in enumerate(site_nodes):
@@ -58,6 +62,7 @@ def make_scenario(
         tasks=tuple(tasks),
         background=BackgroundTraffic.idle(len(topology.links)),
         access_points=tuple(dict.fromkeys(t.source for t in tasks)),
+        predictor=PredictionTable.from_latency_table(table),
     )
 
 
