@@ -3,7 +3,7 @@
 from cpnkit.model.compute import DEVICE_CLASSES, Device, DeviceClass, Site
 from cpnkit.model.decision import SPLIT_TOLERANCE, Decision, Outcome, OutcomeStatus
 from cpnkit.model.predictor import ArchIndices, LatencyPredictor
-from cpnkit.model.snapshot import DeviceTelemetry, PathProbe, Prober, Snapshot
+from cpnkit.model.snapshot import DeviceTelemetry, GroundTruth, PathProbe, Prober, Snapshot
 from cpnkit.model.tables import DEVICE_MODEL_CLASS, LatencyTable, TrafficSeries
 from cpnkit.model.task import NB201_ARCHS, Task
 from cpnkit.model.topology import Link, Node, Path, PathWeight, Topology
@@ -18,6 +18,7 @@ __all__ = [
     "Device",
     "DeviceClass",
     "DeviceTelemetry",
+    "GroundTruth",
     "LatencyPredictor",
     "LatencyTable",
     "Link",

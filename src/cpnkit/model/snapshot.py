@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,7 +11,7 @@ from cpnkit.model.compute import Device, Site
 from cpnkit.model.predictor import LatencyPredictor
 from cpnkit.model.topology import Path, Topology
 
-__all__ = ["DeviceTelemetry", "PathProbe", "Prober", "Snapshot"]
+__all__ = ["DeviceTelemetry", "GroundTruth", "PathProbe", "Prober", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,29 @@ class Prober(Protocol):
         ...
 
 
+class GroundTruth(Protocol):
+    """The simulator's true state, handed only to privileged reference schedulers (``oracle``).
+
+    A product scheduler never sees it: the simulator fills ``Snapshot.truth`` only for a scheduler whose
+    ``privileged`` attribute is true, and the registry marks such schedulers as references.
+    """
+
+    def path_state(self, path: Path) -> tuple[float, float]:
+        """``(one_way_delay_s, available_bps)`` of ``path`` now: propagation + mean queueing, exact residual."""
+        ...
+
+    def device_backlog_s(self, device: str) -> float:
+        """Work in s ahead of a task sent to ``device`` now.
+
+        The rest of the job in service, the queue, and jobs already decided for it that are still in transit.
+        """
+        ...
+
+    def compute_s(self, arch_idx: int, device: str) -> float:
+        """Mean measured service time in s of architecture ``arch_idx`` on ``device`` (jitter aside)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """The state a scheduler decides on.
@@ -70,6 +93,9 @@ class Snapshot:
         telemetry: Latest compute telemetry by device id (stale by up to one period).
         prober: Measures paths on demand; ``None`` when no live network is attached.
         predictor: Predicts compute latency per architecture and device model (``None``: none available).
+        link_load_bps: Load of every link (by link id) at the last telemetry report, in bit/s — what a traffic
+            engineering controller reads from link counters (stale by up to one period); ``None`` when unknown.
+        truth: The true state, for privileged reference schedulers only (``None`` for everyone else).
     """
 
     time_s: float
@@ -79,6 +105,8 @@ class Snapshot:
     telemetry: Mapping[str, DeviceTelemetry]
     prober: Prober | None = None
     predictor: LatencyPredictor | None = None
+    link_load_bps: Sequence[float] | None = None
+    truth: GroundTruth | None = None
 
     def probe(self, path: Path) -> PathProbe:
         """Probe ``path`` through the attached prober.

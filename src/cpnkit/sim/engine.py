@@ -22,10 +22,12 @@ from types import MappingProxyType
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from cpnkit.errors import CpnError, DecisionError, InfeasibleError
 from cpnkit.model import Decision, Device, DeviceTelemetry, Outcome, Path, PathProbe, Site, Snapshot, Task
 from cpnkit.perception import mm1_mean_wait_s, probe_path
+from cpnkit.perception.probes import MAX_PROBE_UTILISATION
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 from cpnkit.sim.result import SimResult
@@ -68,7 +70,7 @@ class _Job:
 
 
 class _DeviceState:
-    __slots__ = ("busy", "busy_accum_s", "busy_since_s", "column", "device", "queue")
+    __slots__ = ("busy", "busy_accum_s", "busy_since_s", "column", "device", "inbound_s", "queue", "queued_s")
 
     def __init__(self, device: Device, column: int) -> None:
         self.device = device
@@ -77,6 +79,8 @@ class _DeviceState:
         self.busy: _Job | None = None
         self.busy_since_s = 0.0
         self.busy_accum_s = 0.0
+        self.inbound_s = 0.0  # mean service time of jobs decided for this device and still in transit
+        self.queued_s = 0.0  # mean service time of the jobs waiting in the queue
 
 
 class Simulator:
@@ -146,6 +150,9 @@ class Simulator:
         self._telemetry: Mapping[str, DeviceTelemetry] = MappingProxyType(
             {d: DeviceTelemetry(d, 0, 0.0, 0.0) for d in self._devices}
         )
+        self._link_load: tuple[float, ...] = tuple(float(x) for x in self._bg_load)
+        self._probe_load: npt.NDArray[np.float64] | None = None  # link loads for probes within one decision
+        self._truth = _Truth(self) if getattr(self.scheduler, "privileged", False) else None
 
     # -- public --------------------------------------------------------------------------------------
     def run(self, progress: ProgressCallback | None = None) -> SimResult:
@@ -252,7 +259,10 @@ class Simulator:
             telemetry=self._telemetry,
             prober=self._probe,
             predictor=self.scenario.predictor,
+            link_load_bps=self._link_load,
+            truth=self._truth,
         )
+        self._probe_load = None
         try:
             decision = self.scheduler.decide(task, snapshot)
             if decision.is_rejection:
@@ -269,6 +279,7 @@ class Simulator:
             return
         job.decision = decision
         job.device = self._device_state[decision.device]
+        job.device.inbound_s += float(self._latency[task.arch_idx, job.device.column])
         self._decisions.append(decision)
         for path, share in zip(decision.paths, decision.split, strict=True):
             if share <= 0.0:
@@ -353,10 +364,13 @@ class Simulator:
 
     def _on_ready(self, job: _Job, now: float) -> None:
         device = cast(_DeviceState, job.device)  # set at admission
+        mean_s = float(self._latency[job.task.arch_idx, device.column])
+        device.inbound_s -= mean_s
         if device.busy is None:
             self._start_service(device, job, now)
         else:
             device.queue.append(job)
+            device.queued_s += mean_s
 
     def _service_time(self, job: _Job, device: _DeviceState) -> float:
         base = float(self._latency[job.task.arch_idx, device.column])
@@ -381,7 +395,9 @@ class Simulator:
         device.busy = None
         device.busy_accum_s += now - device.busy_since_s
         if device.queue:
-            self._start_service(device, device.queue.popleft(), now)
+            following = device.queue.popleft()
+            device.queued_s -= float(self._latency[following.task.arch_idx, device.column])
+            self._start_service(device, following, now)
         # the result returns to the access point
         path = self.scenario.topology.k_shortest_paths(device.device.site, job.task.source, 1)[0]  # cached
         if job.task.result_bytes <= 0.0:
@@ -471,11 +487,50 @@ class Simulator:
             queue = len(state.queue) + (1 if state.busy is not None else 0)
             reports[device_id] = DeviceTelemetry(device_id, queue, min(1.0, busy / period), now)
         self._telemetry = MappingProxyType(reports)
+        self._link_load = tuple(self._net.link_load_bps(self._bg_load))
         self._push(now + period, _TELEMETRY, None)
 
     def _probe(self, path: Path) -> PathProbe:
-        load = np.asarray(self._net.link_load_bps(self._bg_load))
-        return probe_path(path, self._capacity, load, self._prop, self._now, self._probe_rng, self.config.probe)
+        return probe_path(
+            path, self._capacity, self._current_load(), self._prop, self._now, self._probe_rng, self.config.probe
+        )
+
+    def _current_load(self) -> npt.NDArray[np.float64]:
+        """Link loads now (background + task flows); cached for the probes of one decision."""
+        if self._probe_load is None:
+            self._probe_load = np.asarray(self._net.link_load_bps(self._bg_load), dtype=np.float64)
+        return self._probe_load
+
+
+class _Truth:
+    """The simulator's true state for privileged reference schedulers (``GroundTruth``)."""
+
+    __slots__ = ("_sim",)
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    def path_state(self, path: Path) -> tuple[float, float]:
+        sim = self._sim
+        load = sim._current_load()
+        ids = list(path.link_ids)
+        cap = sim._capacity[ids]
+        rho = np.clip(load[ids] / cap, 0.0, MAX_PROBE_UTILISATION)
+        queueing = float(np.sum(rho / (1.0 - rho) * sim.config.probe.packet_bytes * 8.0 / cap))
+        available = float(np.min(cap - np.minimum(load[ids], cap)))
+        return path.prop_delay_s + queueing, available
+
+    def device_backlog_s(self, device: str) -> float:
+        sim = self._sim
+        state = sim._device_state[device]
+        backlog = state.queued_s + state.inbound_s
+        if state.busy is not None:
+            backlog += max(0.0, state.busy.start_s + state.busy.service_s - sim._now)
+        return max(0.0, backlog)
+
+    def compute_s(self, arch_idx: int, device: str) -> float:
+        sim = self._sim
+        return float(sim._latency[arch_idx, sim._device_state[device].column])
 
 
 def simulate(
