@@ -70,7 +70,7 @@ def test_invariants_hold_on_random_runs(
 
 def test_check_scheduler_passes_for_every_registered_scheduler() -> None:
     for sid in registry.ids():
-        check_scheduler(make(sid, seed=0))
+        check_scheduler(make(sid, seed=0), twin=make(sid, seed=0))
 
 
 def test_line_chain_helper_is_consistent() -> None:

@@ -1,15 +1,38 @@
 """The brain: the Scheduler contract, the registry and every scheduler (no I/O)."""
 
 from cpnkit.schedulers.base import Scheduler
+from cpnkit.schedulers.filter import Candidate, CandidateFilter
+from cpnkit.schedulers.lp import min_max_utilisation_split
+from cpnkit.schedulers.paper import (
+    Base1Scheduler,
+    Base2Scheduler,
+    Base3Scheduler,
+    Base4Scheduler,
+    OracleScheduler,
+    QueueEstimator,
+    WaterfillScheduler,
+    evaluate_decision,
+)
 from cpnkit.schedulers.registry import SchedulerRegistry, SchedulerSpec, make, registry
 from cpnkit.schedulers.simple import NearestEcmpScheduler, RandomScheduler
 
 __all__ = [
+    "Base1Scheduler",
+    "Base2Scheduler",
+    "Base3Scheduler",
+    "Base4Scheduler",
+    "Candidate",
+    "CandidateFilter",
     "NearestEcmpScheduler",
+    "OracleScheduler",
+    "QueueEstimator",
     "RandomScheduler",
     "Scheduler",
     "SchedulerRegistry",
     "SchedulerSpec",
+    "WaterfillScheduler",
+    "evaluate_decision",
     "make",
+    "min_max_utilisation_split",
     "registry",
 ]

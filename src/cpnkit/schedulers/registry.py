@@ -118,6 +118,25 @@ registry.register(
     "uniformly random site and device; random split over the k shortest paths (a floor, not a baseline)",
 )
 
+for _id, _cls, _text in (
+    (
+        "base1",
+        "Base1Scheduler",
+        "paper baseline: least predicted compute latency of the 5 candidates; ECMP over 3 paths",
+    ),
+    ("base2", "Base2Scheduler", "paper baseline: nearest of the 5 candidates; ECMP over 3 paths"),
+    ("base3", "Base3Scheduler", "paper baseline: least predicted compute; LP split minimising max link utilisation"),
+    ("base4", "Base4Scheduler", "paper baseline: nearest candidate; LP split minimising max link utilisation"),
+    ("waterfill", "WaterfillScheduler", "least predicted response: probes, queue estimate, water-filling split"),
+):
+    registry.register(_id, f"cpnkit.schedulers.paper:{_cls}", _text)
+registry.register(
+    "oracle",
+    "cpnkit.schedulers.paper:OracleScheduler",
+    "PRIVILEGED reference: the waterfill rule on the true state over every site (not a product scheduler)",
+    privileged=True,
+)
+
 
 def make(id: str, **kwargs: Any) -> Scheduler:
     """Build a scheduler from the default registry (``make("nearest-ecmp")``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from cpnkit.errors import InvariantError
-from cpnkit.model import Link, Task, Topology
+from cpnkit.model import Decision, Link, Snapshot, Task, Topology
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.engine import Simulator
 from cpnkit.sim.invariants import check_result
@@ -22,8 +22,33 @@ def _diamond() -> Topology:
     return Topology.from_links("diamond4", links)
 
 
-def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0) -> None:
+class _Checked:
+    """Proxies a scheduler and checks that each decision picks one of its own filtered candidates."""
+
+    def __init__(self, inner: Scheduler) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.privileged = bool(getattr(inner, "privileged", False))
+
+    def decide(self, task: Task, snapshot: Snapshot) -> Decision:
+        decision = self.inner.decide(task, snapshot)
+        candidates = getattr(self.inner, "candidates", None)
+        if candidates is not None and not decision.is_rejection:
+            allowed = {c.device.id for c in candidates(task, snapshot)}
+            if decision.device not in allowed:
+                raise InvariantError(
+                    f"{self.name}: task {task.id} went to device {decision.device!r}, outside its filtered "
+                    f"candidates {sorted(allowed)}"
+                )
+        return decision
+
+
+def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0, twin: Scheduler | None = None) -> None:
     """Run ``scheduler`` on a small diamond scenario in both modes and check every invariant.
+
+    Checks every decision (valid site, device and paths, splits >= 0 summing to 1, the site among the scheduler's
+    filtered candidates when it exposes ``candidates(task, snapshot)``) and every run invariant. With ``twin`` — a
+    second instance built with the same seed — the two must decide identically (determinism per seed).
 
     Raises:
         InvariantError: a decision or the run broke an invariant.
@@ -46,5 +71,16 @@ def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0) -> N
     scenario = make_scenario(topology, ["t", "y"], tasks, models=("fast", "slow"), name="check-diamond4")
     for mode in ("online", "isolated"):
         config = SimConfig(mode=mode, check_capacity=True, invalid_decision="raise")
-        result = Simulator(scenario, scheduler, config, seed=seed).run()
+        result = Simulator(scenario, _Checked(scheduler), config, seed=seed).run()
         check_result(result, scenario)
+        if twin is not None:
+            again = Simulator(scenario, twin, config, seed=seed).run()
+            if again.decisions != result.decisions:
+                first = (
+                    next((a, b) for a, b in zip(result.decisions, again.decisions, strict=False) if a != b)
+                    if len(again.decisions) == len(result.decisions)
+                    else (len(result.decisions), len(again.decisions))
+                )
+                raise InvariantError(
+                    f"{scheduler.name}: two instances with the same seed decided differently ({mode}): {first}"
+                )
