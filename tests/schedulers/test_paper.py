@@ -314,3 +314,21 @@ def test_waterfill_beats_baselines_and_nears_the_oracle_on_a_paper_scenario() ->
     for base in ("base1", "base2", "base3", "base4"):
         assert mean["waterfill"] < mean[base]
     assert mean["oracle"] <= mean["waterfill"] * 1.02
+
+
+def test_filtered_oracle_stays_among_the_candidates() -> None:
+    scenario = build_scenario("abilene", seed=1, config=ScenarioConfig(n_tasks=40))
+    oracle = make("oracle-filtered")
+    filt = CandidateFilter(5, 3)
+
+    class Watch:
+        name = "watch"
+        privileged = True
+
+        def decide(self, task: Task, snapshot: Snapshot) -> Decision:
+            decision = oracle.decide(task, snapshot)
+            assert decision.device in {c.device.id for c in filt(task, snapshot)}
+            return decision
+
+    result = Simulator(scenario, Watch(), SimConfig(mode="online"), seed=0).run()  # type: ignore[arg-type]
+    assert len(result.decisions) == 40

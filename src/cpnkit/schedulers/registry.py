@@ -136,6 +136,12 @@ registry.register(
     "PRIVILEGED reference: the waterfill rule on the true state over every site (not a product scheduler)",
     privileged=True,
 )
+registry.register(
+    "oracle-filtered",
+    "cpnkit.schedulers.paper:filtered_oracle",
+    "PRIVILEGED reference: the oracle restricted to the filtered candidates (isolates perception error)",
+    privileged=True,
+)
 
 
 def make(id: str, **kwargs: Any) -> Scheduler:
