@@ -7,7 +7,17 @@ Raspberry Pi 4, Eyeriss), the pool shuffled and dealt round-robin so that every 
 as evenly as the node count allows. Service times are the HELP / HW-NAS-Bench measurements.
 
 Workload: Poisson arrivals (tasks spread uniformly over the access points), NAS-Bench-201 architectures
-uniformly at random, inputs log-uniform in 100 KB - 10 MB, 4 KB results. The total arrival rate is
+uniformly at random, inputs log-uniform in 100 KB - 10 MB, 4 KB results (the ``mixed`` task mix). The
+paper's Tables 15 and 16 use two other mixes (``task_mix``), whose rule is exactly:
+
+- ``io`` (IO-intensive): light models, the architectures whose ``flops_M_cifar10`` is at most the 25th
+  percentile over all 15,625 (3,942 architectures, <= 19.6 MFLOPs); inputs log-uniform in 5 - 10 MB.
+- ``compute`` (compute-intensive): heavy models, the architectures whose ``flops_M_cifar10`` is at least the
+  75th percentile (4,170 architectures, >= 82.5 MFLOPs); inputs log-uniform in 100 - 500 KB.
+
+``mix_input_bytes`` replaces the io/compute input range (Table 15 pins it to one size per row);
+``min_input_bytes``/``max_input_bytes`` apply to ``mixed`` only. A ``mixed`` scenario draws exactly what it
+drew before task mixes existed, seed for seed. The total arrival rate is
 ``arrival_rate_per_s`` (default 50 tasks/s, independent of the topology's size, since tasks enter at 2-4
 access points whatever the size), or, when ``compute_load`` is given, that fraction of the sites' aggregate
 service capacity (sum over devices of 1 / mean latency over all architectures).
@@ -19,19 +29,21 @@ time by the Abilene series' total volume; scaled so the busiest link's mean util
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 
 from cpnkit import __version__
-from cpnkit.datasets.latency import load_latency_table
+from cpnkit.datasets.latency import load_architectures, load_latency_table
 from cpnkit.datasets.predictors import scenario_predictor
 from cpnkit.datasets.topologies import load_topology
 from cpnkit.datasets.traffic import load_abilene_traffic
 from cpnkit.errors import ConfigError
-from cpnkit.model import DEVICE_MODEL_CLASS, Device, Site, Topology
+from cpnkit.model import DEVICE_MODEL_CLASS, NB201_ARCHS, Device, Site, Topology
 from cpnkit.sim import (
     BackgroundTraffic,
     Scenario,
@@ -42,7 +54,7 @@ from cpnkit.sim import (
     trace_workload,
 )
 
-__all__ = ["PAPER_DEVICE_POOL", "ScenarioConfig", "build_scenario"]
+__all__ = ["PAPER_DEVICE_POOL", "TASK_MIXES", "ScenarioConfig", "build_scenario", "task_mix_archs"]
 
 SCENARIO_VERSION = "paper-v1"
 
@@ -61,6 +73,15 @@ PAPER_DEVICE_POOL: tuple[str, ...] = (
     "raspi4",
     "eyeriss",
 )
+
+TaskMix = Literal["mixed", "io", "compute"]
+
+#: Task mixes and, for io/compute, their default input range in bytes (module docstring: the exact rule).
+TASK_MIXES: dict[str, tuple[float, float] | None] = {
+    "mixed": None,
+    "io": (5e6, 10e6),
+    "compute": (100e3, 500e3),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +102,10 @@ class ScenarioConfig:
         latency_bound_s: Latency bound of every task, in s.
         predictor: Compute-latency predictor the schedulers see (``cpnkit.datasets.SCENARIO_PREDICTORS``).
         predictor_samples: Measured samples per new device for few-shot predictors.
+        task_mix: ``mixed`` (all architectures, inputs in ``min_input_bytes``..``max_input_bytes``), ``io``
+            (light models, large inputs) or ``compute`` (heavy models, small inputs); see the module docstring.
+        mix_input_bytes: Input range (min, max) in bytes of the ``io``/``compute`` mixes, replacing their
+            defaults (5-10 MB, 100-500 KB); ``None`` for the default. Not allowed with ``mixed``.
     """
 
     n_tasks: int = 1000
@@ -95,8 +120,21 @@ class ScenarioConfig:
     latency_bound_s: float = math.inf
     predictor: str = "measured"
     predictor_samples: int = 50
+    task_mix: TaskMix = "mixed"
+    mix_input_bytes: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.task_mix not in TASK_MIXES:
+            raise ConfigError(f"task_mix={self.task_mix!r} must be one of {sorted(TASK_MIXES)}")
+        if self.mix_input_bytes is not None:
+            if self.task_mix == "mixed":
+                raise ConfigError(
+                    "mix_input_bytes applies to the io and compute task mixes; for 'mixed' set "
+                    "min_input_bytes and max_input_bytes"
+                )
+            lo, hi = self.mix_input_bytes
+            if not (0 < lo <= hi < math.inf):
+                raise ConfigError(f"mix_input_bytes={self.mix_input_bytes!r} must satisfy 0 < min <= max < inf")
         if not (math.isfinite(self.arrival_rate_per_s) and self.arrival_rate_per_s > 0):
             raise ConfigError(f"arrival_rate_per_s={self.arrival_rate_per_s!r} must be finite and > 0 tasks/s")
         if self.compute_load is not None and not (math.isfinite(self.compute_load) and self.compute_load > 0):
@@ -110,6 +148,26 @@ class ScenarioConfig:
                 raise ConfigError(
                     f"device model {model!r} has no known device class; use one of {sorted(DEVICE_MODEL_CLASS)}"
                 )
+
+
+@functools.cache
+def task_mix_archs(task_mix: str) -> tuple[int, ...] | None:
+    """The architecture indices a task mix draws from (``None``: all of NAS-Bench-201).
+
+    Args:
+        task_mix: ``mixed``, ``io`` (FLOPs at most the 25th percentile) or ``compute`` (at least the 75th).
+
+    Raises:
+        ConfigError: unknown task mix.
+    """
+    if task_mix not in TASK_MIXES:
+        raise ConfigError(f"task_mix={task_mix!r} must be one of {sorted(TASK_MIXES)}")
+    if task_mix == "mixed":
+        return None
+    flops = load_architectures()["flops_M_cifar10"]
+    q25, q75 = np.percentile(flops.to_numpy(), [25, 75])
+    chosen = flops[flops <= q25] if task_mix == "io" else flops[flops >= q75]
+    return tuple(int(i) for i in chosen.index)
 
 
 def _background(topology: Topology, utilisation: float, rng: np.random.Generator) -> tuple[BackgroundTraffic, str]:
@@ -173,13 +231,17 @@ def build_scenario(
     mean_s = table.latency_s.mean(axis=0)
     capacity_per_s = sum(1.0 / float(mean_s[table.column_index(d.model)]) for s in sites for d in s.devices)
     rate = config.arrival_rate_per_s if config.compute_load is None else config.compute_load * capacity_per_s
+    mix_range = config.mix_input_bytes or TASK_MIXES[config.task_mix]
+    min_input, max_input = mix_range or (config.min_input_bytes, config.max_input_bytes)
+    arch_pool = task_mix_archs(config.task_mix)
     workload = WorkloadConfig(
         n_tasks=config.n_tasks,
         arrival_rate_per_s=rate,
-        min_input_bytes=config.min_input_bytes,
-        max_input_bytes=config.max_input_bytes,
+        min_input_bytes=min_input,
+        max_input_bytes=max_input,
         result_bytes=config.result_bytes,
         latency_bound_s=config.latency_bound_s,
+        arch_pool=arch_pool,
     )
     if trace is None:
         tasks = poisson_workload(access, workload, np.random.default_rng(work_seq))
@@ -194,6 +256,9 @@ def build_scenario(
         "config": {k: v for k, v in asdict(config).items() if k != "device_pool"},
         "device_pool": list(config.device_pool),
         "arrivals": "poisson" if trace is None else f"trace ({len(tasks)} tasks)",
+        "task_mix": config.task_mix,
+        "input_bytes_range": [min_input, max_input],
+        "arch_pool_size": NB201_ARCHS if arch_pool is None else len(arch_pool),
         "arrival_rate_per_s": rate if trace is None else None,
         "compute_capacity_per_s": capacity_per_s,
         "offered_compute_load": rate / capacity_per_s,

@@ -27,6 +27,8 @@ class WorkloadConfig:
         result_bytes: Size of each returned result, in bytes.
         latency_bound_s: Latency bound of every task, in s (``inf``: none).
         splittable: Whether tasks may be split over several paths.
+        arch_pool: NAS-Bench-201 architecture indices tasks draw their model from, uniformly (``None``: all
+            15,625); the task mixes of ``cpnkit.datasets.ScenarioConfig`` (io, compute) set it.
     """
 
     n_tasks: int = 1000
@@ -36,6 +38,7 @@ class WorkloadConfig:
     result_bytes: float = 4e3
     latency_bound_s: float = math.inf
     splittable: bool = True
+    arch_pool: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.n_tasks, int) and self.n_tasks >= 1):
@@ -51,12 +54,24 @@ class WorkloadConfig:
             raise TaskError(f"result_bytes={self.result_bytes!r} must be finite and >= 0")
         if math.isnan(self.latency_bound_s) or self.latency_bound_s <= 0:
             raise TaskError(f"latency_bound_s={self.latency_bound_s!r} must be > 0 (inf for none)")
+        if self.arch_pool is not None:
+            if not self.arch_pool:
+                raise ConfigError("arch_pool is empty; give at least one architecture index, or None for all")
+            bad = [a for a in self.arch_pool if not (isinstance(a, int | np.integer) and 0 <= a < NB201_ARCHS)]
+            if bad:
+                raise ConfigError(
+                    f"arch_pool holds {bad[:3]!r}, outside the NAS-Bench-201 indices 0..{NB201_ARCHS - 1}; "
+                    "give indices from load_architectures()"
+                )
 
 
 def _task_attributes(
     n: int, config: WorkloadConfig, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    archs = rng.integers(0, NB201_ARCHS, size=n)
+    if config.arch_pool is None:
+        archs = rng.integers(0, NB201_ARCHS, size=n)
+    else:
+        archs = np.asarray(config.arch_pool, dtype=np.int64)[rng.integers(0, len(config.arch_pool), size=n)]
     log_lo, log_hi = math.log(config.min_input_bytes), math.log(config.max_input_bytes)
     sizes = np.exp(rng.uniform(log_lo, log_hi, size=n)) if log_hi > log_lo else np.full(n, config.min_input_bytes)
     return archs, sizes
