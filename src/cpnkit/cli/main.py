@@ -38,6 +38,7 @@ sched_app = typer.Typer(help="Registered schedulers.", no_args_is_help=True)
 app.add_typer(topo_app, name="topo")
 app.add_typer(sched_app, name="schedulers")
 app.add_typer(validate_app, name="validate")
+app.add_typer(__import__("cpnkit.cli.bench", fromlist=["bench_app"]).bench_app, name="bench")
 
 console = Console()
 err_console = Console(stderr=True)
