@@ -332,3 +332,26 @@ def test_filtered_oracle_stays_among_the_candidates() -> None:
 
     result = Simulator(scenario, Watch(), SimConfig(mode="online"), seed=0).run()  # type: ignore[arg-type]
     assert len(result.decisions) == 40
+
+
+def test_bound_filter_keeps_the_least_lower_bounds_nearest_first() -> None:
+    scenario = build_scenario("ebone", seed=1, config=ScenarioConfig(n_tasks=5, background_utilisation=0.0))
+    snap = _snapshot(scenario)
+    table = scenario.predictor
+    assert isinstance(table, PredictionTable)
+    topo = scenario.topology
+    for task in scenario.tasks:
+        cands = CandidateFilter(5, 3, rule="bound")(task, snap)
+        there = topo.delay_distances(task.source)
+
+        def bound(node: str, model: str, task: Task = task, there: dict[str, float] = there) -> float:
+            return table.at(task.arch_idx, model) + there[node] + topo.delay_distances(node)[task.source]
+
+        kept = {c.site for c in cands}
+        worst_kept = max(bound(c.site, c.device.model) for c in cands)
+        for d in snap.devices.values():
+            if d.site not in kept and d.site != task.source:
+                assert bound(d.site, d.model) >= worst_kept - 1e-12
+        assert [c.hops for c in cands] == sorted(c.hops for c in cands)
+    with pytest.raises(ConfigError, match="rule"):
+        CandidateFilter(5, 3, rule="nearest")  # type: ignore[arg-type]

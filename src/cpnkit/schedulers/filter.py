@@ -9,6 +9,11 @@ For a task entering at access point ``s``:
 3. rank them by hop count from ``s`` (ties: propagation delay, then node id) and keep the first ``n``;
 4. give each the ``k`` shortest paths by delay (1 when the task may not be split).
 
+``rule="bound"`` (beyond the paper) replaces steps 1-2: it keeps the ``n`` sites with the least lower bound on
+response latency — predicted compute + shortest propagation delay there + propagation back — whatever their class,
+so a near CPU is not passed over for a far GPU when the network dominates. Candidates are still listed nearest
+first.
+
 Scale (``asn``, 1,739 nodes): everything that does not depend on the task is precomputed once per topology,
 site set and access point — the per-class hop ranking of sites, the device models present, the prediction
 columns — and paths come from the topology's cache, so a decision costs a row lookup and a slice.
@@ -17,7 +22,7 @@ columns — and paths come from the topology's cache, so a decision costs a row 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -107,6 +112,28 @@ class _Layout:
             self._columns = np.array([predictor.column_index(m) for m in self.models], dtype=np.intp)
         self._rows: dict[int, npt.NDArray[np.float64]] = {}
         self._rank: dict[str, list[list[tuple[int, int]]]] = {}
+        # flat view for rule="bound": one entry per (site, device)
+        self.flat_site = np.array([i for i, (_, entries) in enumerate(site_devices) for _ in entries], dtype=np.intp)
+        self.flat_model = np.array([m for _, entries in site_devices for m, _, _ in entries], dtype=np.intp)
+        self.flat_device = [d for _, entries in site_devices for _, _, d in entries]
+        self._net_bound: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]] = {}
+
+    def net_bound(self, source: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Per flat device entry: propagation there and back from ``source`` (inf if unreachable) and hop count."""
+        cached = self._net_bound.get(source)
+        if cached is None:
+            there = self.topology.delay_distances(source)
+            hops = self.topology.hop_distances(source)
+            bound = np.full(len(self.site_devices), np.inf)
+            hop = np.zeros(len(self.site_devices), dtype=np.int64)
+            for i, (node, _) in enumerate(self.site_devices):
+                if node in there and node != source:
+                    back = self.topology.delay_distances(node).get(source, np.inf)
+                    bound[i] = there[node] + back
+                    hop[i] = hops[node]
+            cached = (bound[self.flat_site], hop[self.flat_site])
+            self._net_bound[source] = cached
+        return cached
 
     def predictions(self, arch: int) -> npt.NDArray[np.float64]:
         """Predicted latency in s of ``arch`` on every model present, in ``self.models`` order."""
@@ -162,10 +189,13 @@ class CandidateFilter:
         ('c', 1)
     """
 
-    def __init__(self, n_candidates: int = 5, k_paths: int = 3) -> None:
+    def __init__(self, n_candidates: int = 5, k_paths: int = 3, rule: Literal["class", "bound"] = "class") -> None:
         check_counts(n_candidates, k_paths)
+        if rule not in ("class", "bound"):
+            raise ConfigError(f"rule={rule!r} must be 'class' (the paper's) or 'bound' (least latency lower bound)")
         self.n_candidates = n_candidates
         self.k_paths = k_paths
+        self.rule = rule
         self._layout: tuple[Any, Any, Any, _Layout] | None = None
 
     def layout(self, snapshot: Snapshot, predictor: LatencyPredictor) -> _Layout:
@@ -192,6 +222,8 @@ class CandidateFilter:
         predictor = predictor_of(snapshot, predictor)
         layout = self.layout(snapshot, predictor)
         predicted = layout.predictions(task.arch_idx)
+        if self.rule == "bound":
+            return self._by_bound(task, snapshot, layout, predicted)
         class_best = np.array([predicted[cols].min() for cols in layout.class_models])
         ranking = layout.ranking(task.source)
         chosen: list[tuple[int, int, int]] = []  # (hops, site index, class)
@@ -219,6 +251,42 @@ class CandidateFilter:
                     hops=hops,
                     paths=tuple(snapshot.topology.k_shortest_paths(task.source, node, k)),
                     predicted_compute_s=float(predicted[model_index[device.model]]),
+                )
+            )
+        return out
+
+    def _by_bound(
+        self, task: Task, snapshot: Snapshot, layout: _Layout, predicted: npt.NDArray[np.float64]
+    ) -> list[Candidate]:
+        net, hops = layout.net_bound(task.source)
+        bound = predicted[layout.flat_model] + net
+        order = np.argsort(bound, kind="stable")
+        picked: list[int] = []
+        seen: set[int] = set()
+        for j in order:
+            if not np.isfinite(bound[j]):
+                break
+            site = int(layout.flat_site[j])
+            if site in seen:
+                continue
+            seen.add(site)
+            picked.append(int(j))
+            if len(picked) >= self.n_candidates:
+                break
+        if not picked:
+            raise InfeasibleError(f"task {task.id}: no compute site is reachable from {task.source!r}")
+        picked.sort(key=lambda j: (int(hops[j]), float(net[j]), layout.site_devices[int(layout.flat_site[j])][0]))
+        k = self.k_paths if task.splittable else 1
+        out = []
+        for j in picked:
+            node = layout.site_devices[int(layout.flat_site[j])][0]
+            out.append(
+                Candidate(
+                    site=node,
+                    device=layout.flat_device[j],
+                    hops=int(hops[j]),
+                    paths=tuple(snapshot.topology.k_shortest_paths(task.source, node, k)),
+                    predicted_compute_s=float(predicted[layout.flat_model[j]]),
                 )
             )
         return out

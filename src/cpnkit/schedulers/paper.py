@@ -44,6 +44,7 @@ __all__ = [
     "OracleScheduler",
     "QueueEstimator",
     "WaterfillScheduler",
+    "bound_waterfill",
     "evaluate_decision",
     "filtered_oracle",
     "return_time_s",
@@ -135,9 +136,10 @@ class _FilteredScheduler:
         k_paths: int = 3,
         seed: int | None = None,
         predictor: LatencyPredictor | None = None,
+        filter_rule: Literal["class", "bound"] = "class",
     ) -> None:
         check_counts(n_candidates, k_paths)
-        self.filter = CandidateFilter(n_candidates, k_paths)
+        self.filter = CandidateFilter(n_candidates, k_paths, filter_rule)
         self.predictor = predictor
         self.seed = seed
 
@@ -261,6 +263,7 @@ class WaterfillScheduler(_FilteredScheduler):
         seed: Unused (the rule is deterministic); accepted like every scheduler's.
         predictor: Compute-latency predictor (default: the snapshot's).
         transport: How transmission is predicted: ``"fluid"`` (closed form) or ``"tcp"`` (slow-start aware).
+        filter_rule: ``"class"`` (the paper's filter) or ``"bound"`` (least latency lower bound, any class).
     """
 
     name = "waterfill"
@@ -272,8 +275,9 @@ class WaterfillScheduler(_FilteredScheduler):
         seed: int | None = None,
         predictor: LatencyPredictor | None = None,
         transport: TransportName | TransportConfig = "fluid",
+        filter_rule: Literal["class", "bound"] = "class",
     ) -> None:
-        super().__init__(n_candidates, k_paths, seed, predictor)
+        super().__init__(n_candidates, k_paths, seed, predictor, filter_rule)
         self.transport = _transport(transport)
         self.queues = QueueEstimator()
         self._mean_service: dict[tuple[int, str], float] = {}
@@ -458,3 +462,10 @@ class OracleScheduler:
 def filtered_oracle(**kwargs: Any) -> OracleScheduler:
     """The oracle restricted to the filtered candidates (registry id ``oracle-filtered``)."""
     return OracleScheduler(**kwargs, scope="candidates")
+
+
+def bound_waterfill(**kwargs: Any) -> WaterfillScheduler:
+    """``waterfill`` over candidates chosen by a latency lower bound (registry id ``waterfill-bound``)."""
+    scheduler = WaterfillScheduler(**kwargs, filter_rule="bound")
+    scheduler.name = "waterfill-bound"
+    return scheduler

@@ -131,6 +131,11 @@ for _id, _cls, _text in (
 ):
     registry.register(_id, f"cpnkit.schedulers.paper:{_cls}", _text)
 registry.register(
+    "waterfill-bound",
+    "cpnkit.schedulers.paper:bound_waterfill",
+    "waterfill over the 5 sites of least latency lower bound, any device class (beyond the paper's filter)",
+)
+registry.register(
     "oracle",
     "cpnkit.schedulers.paper:OracleScheduler",
     "PRIVILEGED reference: the waterfill rule on the true state over every site (not a product scheduler)",
