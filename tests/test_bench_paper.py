@@ -385,3 +385,36 @@ def test_cells_are_hashable_and_labelled() -> None:
 
 GOLDEN_ARCHS = [14214, 12123, 723, 13554, 8530]
 GOLDEN_INPUTS = [2051155, 3519581, 272883, 365322, 1705233]
+
+
+def test_table_7_lists_each_filter_based_scheduler_per_topology() -> None:
+    from cpnkit.bench.paper import CellResult, PaperBench
+
+    grid = _grid(
+        topologies=("abilene", "ebone"), experiments=("candidates",), modes=("isolated",), candidate_counts=(3, 5)
+    )
+    results = [
+        CellResult(
+            Cell("candidates", topo, sid, "isolated", seed, grid.scenario, (("n_candidates", n),)),
+            response_s=(0.01 * n + 0.001 * seed, 0.02 * n),
+            decision_s=(1e-4,),
+        )
+        for topo in ("abilene", "ebone")
+        for sid in ("f1", "f2")
+        for seed in grid.seeds
+        for n in grid.candidate_counts
+    ]
+    rows = aggregate(results, registry=_FakeRegistry())
+    bench = PaperBench(grid, "f1", tuple(results), tuple(rows), tuple(compare(rows, "f1")), (), {})
+    (table,) = paper_tables(bench)
+    assert table.columns == ("topology", "scheduler", "n=3", "n=5")
+    assert [r[:2] for r in table.rows] == [("abilene", "f1"), ("abilene", "f2"), ("ebone", "f1"), ("ebone", "f2")]
+    assert table.rows[0][2].startswith("45.25 ± ")  # per-seed means 45.0 and 45.5 ms
+
+
+class _FakeRegistry:
+    def spec(self, sid: str) -> Any:
+        class _Spec:
+            privileged = False
+
+        return _Spec()

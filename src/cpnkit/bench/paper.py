@@ -49,6 +49,7 @@ __all__ = [
     "IO_INPUT_BYTES",
     "LARGE_TOPOLOGIES",
     "PAPER_TOPOLOGIES",
+    "REFERENCE_ID",
     "Cell",
     "CellResult",
     "PaperBench",
@@ -78,8 +79,8 @@ EXPERIMENTS: tuple[str, ...] = ("main", "candidates", "io", "compute")
 CANDIDATE_COUNTS: tuple[int, ...] = (3, 5, 7, 10)
 #: Table 15's rows: the input size of an IO-intensive task, in bytes.
 IO_INPUT_BYTES: tuple[float, ...] = (100e3, 1e6, 10e6)
-#: Column order of the tables; registered ids not named here follow, sorted.
-_PREFERRED_ORDER: tuple[str, ...] = ("waterfill", *BASELINE_IDS, "nearest-ecmp", "random", "oracle")
+#: The privileged reference that gaps are measured against, when registered (else the first privileged one).
+REFERENCE_ID = "oracle"
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -112,10 +113,17 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def default_schedulers(registry: SchedulerRegistry | None = None) -> tuple[str, ...]:
-    """Every registered scheduler id, in table order (waterfill, base1-4, nearest-ecmp, random, oracle, rest)."""
-    ids = (registry or default_registry).ids()
-    first = [i for i in _PREFERRED_ORDER if i in ids]
-    return (*first, *sorted(i for i in ids if i not in first))
+    """Every registered scheduler id, in table order.
+
+    The order is waterfill, base1-4, the other non-privileged ids (sorted), then the privileged references
+    (``oracle`` first).
+    """
+    reg = registry or default_registry
+    ids = reg.ids()
+    head = [i for i in ("waterfill", *BASELINE_IDS) if i in ids]
+    plain = sorted(i for i in ids if i not in head and not reg.spec(i).privileged)
+    privileged = sorted((i for i in ids if reg.spec(i).privileged), key=lambda i: (i != REFERENCE_ID, i))
+    return (*head, *plain, *privileged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +482,8 @@ def compare(rows: Sequence[dict[str, Any]], subject: str) -> list[dict[str, Any]
     Within each (experiment, topology, mode, task mix, input size) group: ``improvement`` = 1 - mean(subject)
     / mean(other) (the paper's "提升", positive = subject faster), with a 95% CI over the per-seed paired
     improvements; ``gap_to_oracle`` = mean(scheduler) / mean(privileged reference) - 1. Rows gain
-    ``improvement_over`` ({other label: improvement}, subject rows only) and ``gap_to_oracle`` in place.
+    ``improvement_over`` ({other label: improvement}, subject rows only) and ``gap_to_oracle`` in place. The
+    reference is ``oracle`` when present, else the group's first privileged scheduler.
 
     Returns:
         One record per (group, other scheduler): experiment, topology, mode, task_mix, input_bytes, subject,
@@ -486,7 +495,8 @@ def compare(rows: Sequence[dict[str, Any]], subject: str) -> list[dict[str, Any]
         groups[key].append(row)
     records = []
     for members in groups.values():
-        oracle = next((r for r in members if r["privileged"]), None)
+        oracle = next((r for r in members if r["label"] == REFERENCE_ID), None)
+        oracle = oracle or next((r for r in members if r["privileged"]), None)
         for row in members:
             ok = oracle is not None and oracle["mean_response_s"] > 0 and row is not oracle
             row["gap_to_oracle"] = row["mean_response_s"] / oracle["mean_response_s"] - 1.0 if ok else None  # type: ignore[index]

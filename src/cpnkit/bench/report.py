@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from cpnkit.bench.paper import LARGE_TOPOLOGIES, PAPER_TOPOLOGIES, CellResult, PaperBench
+from cpnkit.bench.paper import LARGE_TOPOLOGIES, PAPER_TOPOLOGIES, REFERENCE_ID, CellResult, PaperBench
 
 __all__ = ["TableModel", "paper_tables", "write_report"]
 
@@ -141,8 +141,8 @@ def paper_tables(bench: PaperBench) -> list[TableModel]:
                 )
             )
         if bench.privileged:
-            oracle = bench.privileged[0]
-            plain = [lab for lab in labels if lab.split(" ")[0] not in bench.privileged]
+            oracle = REFERENCE_ID if REFERENCE_ID in bench.privileged else bench.privileged[0]
+            plain = [lab for lab in labels if lab != oracle]
             rows = []
             for topo in topologies:
                 cells = []
@@ -153,7 +153,7 @@ def paper_tables(bench: PaperBench) -> list[TableModel]:
             tables.append(
                 TableModel(
                     f"Gap to the {oracle}{PRIVILEGED_MARK} reference, {mode} mode",
-                    ("topology", *plain),
+                    ("topology", *(_show(bench, lab) for lab in plain)),
                     tuple(rows),
                     "gap = mean(scheduler) / mean(oracle) - 1; 0% matches the privileged reference.",
                 )
@@ -163,22 +163,21 @@ def paper_tables(bench: PaperBench) -> list[TableModel]:
     cand = [r for r in bench.rows if r["experiment"] == "candidates"]
     if cand:
         counts = grid.candidate_counts
-        for sid in dict.fromkeys(r["scheduler"] for r in cand):
-            rows = []
-            for topo in topologies:
-                texts = []
-                for n in counts:
-                    row = _find(bench, experiment="candidates", topology=topo, scheduler=sid, label=f"{sid} n={n}")
-                    texts.append(_mean_ci(row))
-                rows.append((topo, *texts))
-            tables.append(
-                TableModel(
-                    f"Table 7 layout: mean response latency (ms) of {sid} vs candidate nodes, {grid.side_mode} mode",
-                    ("topology", *(f"n={n}" for n in counts)),
-                    tuple(rows),
-                    note,
-                )
+        rows = []
+        for topo in topologies:
+            for sid in dict.fromkeys(r["scheduler"] for r in cand):
+                texts = [
+                    _mean_ci(_find(bench, experiment="candidates", topology=topo, label=f"{sid} n={n}")) for n in counts
+                ]
+                rows.append((topo, sid, *texts))
+        tables.append(
+            TableModel(
+                f"Table 7 layout: mean response latency (ms) vs candidate nodes n, {grid.side_mode} mode",
+                ("topology", "scheduler", *(f"n={n}" for n in counts)),
+                tuple(rows),
+                note + " Filter-based schedulers only (those taking n_candidates).",
             )
+        )
     io_rows = [r for r in bench.rows if r["experiment"] == "io"]
     if io_rows:
         io_labels = _labels(bench, "io")

@@ -17,7 +17,7 @@ from cpnkit.errors import ConfigError
 
 bench_app = typer.Typer(help="Benchmarks: the RLMS-CPN paper's comparison of schedulers.", no_args_is_help=True)
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 _TOPOLOGY_HELP = (
