@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: install
-	$(VENV)/bin/cpnkit sim --topology abilene --scheduler nearest-ecmp --tasks 2000 --seed 0 --mode online --out results/demo_abilene.csv
+	$(VENV)/bin/cpnkit bench paper --topology abilene --tasks 300 --seeds 5 --backend process --out results/demo --json results/demo/bench_paper.json
 
 test: install
 	$(PY) -m pytest -q
@@ -40,6 +40,7 @@ check: lint typecheck contracts test
 bench: install
 	$(PY) benchmarks/bench_sim.py --json results/bench_sim.json
 	$(PY) benchmarks/bench_transfers.py --json results/bench_transfers.json
+	$(PY) benchmarks/bench_paper.py --json results/bench_paper.json
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples
