@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cpnkit.cli.bench import bench_app
 from cpnkit.cli.validate import validate_app
 from cpnkit.errors import CpnError
 
@@ -38,7 +39,7 @@ sched_app = typer.Typer(help="Registered schedulers.", no_args_is_help=True)
 app.add_typer(topo_app, name="topo")
 app.add_typer(sched_app, name="schedulers")
 app.add_typer(validate_app, name="validate")
-app.add_typer(__import__("cpnkit.cli.bench", fromlist=["bench_app"]).bench_app, name="bench")
+app.add_typer(bench_app, name="bench")
 
 console = Console()
 err_console = Console(stderr=True)

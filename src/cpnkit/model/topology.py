@@ -349,6 +349,16 @@ class Topology:
         result: Mapping[str, float] = self._cache[key]
         return result
 
+    def delay_distances_to(self, dst: str) -> Mapping[str, float]:
+        """Propagation delay in s of the fastest path from every node that reaches ``dst`` to it (cached)."""
+        key = ("delay_to", dst)
+        if key not in self._cache:
+            self.node_index(dst)
+            reverse = self.to_networkx().reverse(copy=False)
+            self._cache[key] = dict(nx.single_source_dijkstra_path_length(reverse, dst, weight="prop_delay_s"))
+        result: Mapping[str, float] = self._cache[key]
+        return result
+
     def summary(self) -> dict[str, Any]:
         """Counts and capacity/delay statistics (``links`` counts directed links)."""
         cap = self.capacity_bps

@@ -123,12 +123,13 @@ class _Layout:
         cached = self._net_bound.get(source)
         if cached is None:
             there = self.topology.delay_distances(source)
+            back_to = self.topology.delay_distances_to(source)
             hops = self.topology.hop_distances(source)
             bound = np.full(len(self.site_devices), np.inf)
             hop = np.zeros(len(self.site_devices), dtype=np.int64)
             for i, (node, _) in enumerate(self.site_devices):
                 if node in there and node != source:
-                    back = self.topology.delay_distances(node).get(source, np.inf)
+                    back = back_to.get(node, np.inf)
                     bound[i] = there[node] + back
                     hop[i] = hops[node]
             cached = (bound[self.flat_site], hop[self.flat_site])

@@ -419,21 +419,23 @@ class OracleScheduler:
             pool = [(c.site, (c.device,)) for c in self.filter(task, snapshot)]
         else:
             pool = [(node, site.devices) for node, site in snapshot.sites.items()]
+        back_to = topology.delay_distances_to(task.source)
         for node, devices in pool:
-            if node == task.source or node not in delay:
+            if node == task.source or node not in delay or node not in back_to:
                 continue
-            back = return_time_s(topology, node, task.source, task.result_bytes)
+            net = delay[node] + back_to[node]  # propagation there and back: a lower bound on T + R
             for dev in devices:
-                bounds.append((truth.compute_s(task.arch_idx, dev.id) + delay[node] + back, node, dev.id, back))
+                bounds.append((truth.compute_s(task.arch_idx, dev.id) + net, node, dev.id))
         if not bounds:
             raise InfeasibleError(f"task {task.id}: no compute site is reachable from {task.source!r}")
         bounds.sort()
         k = self.k_paths if task.splittable else 1
         best: tuple[float, str, str, tuple[Path, ...], tuple[float, ...]] | None = None
         scores: dict[str, float] = {}
-        for bound, node, device, back in bounds:
+        for bound, node, device in bounds:
             if best is not None and bound >= best[0]:
                 break
+            back = return_time_s(topology, node, task.source, task.result_bytes)
             paths = tuple(topology.k_shortest_paths(task.source, node, k))
             states = [truth.path_state(p) for p in paths]
             delays = [d for d, _ in states]
