@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cpnkit.cli.bench import bench_app
+from cpnkit.cli.predictor import predictor_app
 from cpnkit.cli.validate import validate_app
 from cpnkit.errors import CpnError
 
@@ -39,6 +40,7 @@ sched_app = typer.Typer(help="Registered schedulers.", no_args_is_help=True)
 app.add_typer(topo_app, name="topo")
 app.add_typer(sched_app, name="schedulers")
 app.add_typer(validate_app, name="validate")
+app.add_typer(predictor_app, name="predictor")
 app.add_typer(bench_app, name="bench")
 
 console = Console()
