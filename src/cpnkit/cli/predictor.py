@@ -13,6 +13,7 @@ A samples CSV has the columns ``arch`` (a NAS-Bench-201 cell string or an index 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,7 +30,8 @@ predictor_app = typer.Typer(
     help="Compute-latency predictors: evaluate them (Tables 5/6), onboard a new device, predict, retrain the base.",
     no_args_is_help=True,
 )
-console = Console()
+# wide enough for Table 5 (seven columns of "mean ± ci") when the output is a file or a pipe
+console = Console(width=None if sys.stdout.isatty() else 170)
 err_console = Console(stderr=True)
 
 ThreadsOption = Annotated[
