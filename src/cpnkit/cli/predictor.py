@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cpnkit.errors import ConfigError, DataError
+from cpnkit.errors import ConfigError
 
 __all__ = ["predictor_app"]
 
@@ -185,7 +185,7 @@ def predict_cmd(
     import numpy as np
 
     from cpnkit.datasets.predictor_eval import set_torch_threads
-    from cpnkit.datasets.predictor_models import load_arch_encodings, load_model_dir, load_predictor
+    from cpnkit.datasets.predictor_models import load_arch_encodings, load_model_dir, load_predictor, read_arch_csv
     from cpnkit.datasets.predictor_models import write_predictions_csv as write_csv
 
     set_torch_threads(threads)
@@ -199,32 +199,12 @@ def predict_cmd(
             )
         device = adapted[0]
     predictor = load_predictor(model)
-    idx = np.arange(len(load_arch_encodings()), dtype=np.int64) if archs == "all" else _read_arch_list(Path(archs))
+    idx = np.arange(len(load_arch_encodings()), dtype=np.int64) if archs == "all" else read_arch_csv(archs)
     t0 = time.perf_counter()
     latency_s = predictor.predict(idx, device)
     predict_s = time.perf_counter() - t0
     path = write_csv(out, idx, latency_s)
     console.print(f"predicted {idx.size} architectures on {device!r} in {predict_s:.3f} s; wrote {path}")
-
-
-def _read_arch_list(path: Path) -> Any:
-    import numpy as np
-
-    from cpnkit.datasets._tables import read_csv
-    from cpnkit.datasets.predictor_models import load_arch_encodings
-    from cpnkit.errors import TaskError
-
-    frame = read_csv(path.expanduser(), ["arch"], dtype={"arch": str})
-    if frame.empty:
-        raise DataError(f"{path}: no rows; list at least one architecture in column 'arch'")
-    encodings = load_arch_encodings()
-    idx = np.empty(len(frame), dtype=np.int64)
-    for row, arch in enumerate(frame["arch"]):
-        try:
-            idx[row] = encodings.index_of(str(arch))
-        except TaskError as err:
-            raise DataError(f"{path}: row {row + 2}: {err}") from None
-    return idx
 
 
 @predictor_app.command("train")

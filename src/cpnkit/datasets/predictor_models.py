@@ -203,6 +203,35 @@ def load_predictor(path: str | os.PathLike[str]) -> AdaptivePredictor:
     return predictor_from_state(state, load_arch_encodings())
 
 
+def _arch_column(column: Any, file: Path) -> npt.NDArray[np.int64]:
+    """Architecture indices of a CSV column of cell strings or indices; errors name the file and row."""
+    from cpnkit.errors import TaskError
+
+    encodings = load_arch_encodings()
+    idx = np.empty(len(column), dtype=np.int64)
+    for row, arch in enumerate(column):
+        try:
+            idx[row] = encodings.index_of(str(arch))
+        except TaskError as err:
+            raise DataError(f"{file}: row {row + 2}: {err}") from None
+    return idx
+
+
+def read_arch_csv(path: str | os.PathLike[str]) -> npt.NDArray[np.int64]:
+    """Architecture indices from a CSV with a column ``arch`` (cell strings or indices 0..15624).
+
+    Raises:
+        DataError: the file is missing or unreadable, lacks the column, has no rows, or an unknown cell.
+    """
+    from cpnkit.datasets._tables import read_csv
+
+    file = Path(path).expanduser()
+    frame = read_csv(file, ["arch"], dtype={"arch": str})
+    if frame.empty:
+        raise DataError(f"{file}: no rows; list at least one architecture in column 'arch'")
+    return _arch_column(frame["arch"], file)
+
+
 def read_latency_samples_csv(path: str | os.PathLike[str], device: str) -> LatencySamples:
     """A device's measured samples from a CSV with columns ``arch`` and ``latency_ms``.
 
@@ -213,17 +242,10 @@ def read_latency_samples_csv(path: str | os.PathLike[str], device: str) -> Laten
             latency that is not a finite number > 0; zero rows; an architecture twice.
     """
     from cpnkit.datasets._tables import read_csv
-    from cpnkit.errors import TaskError
 
     file = Path(path).expanduser()
     frame = read_csv(file, ["arch", "latency_ms"], dtype={"arch": str})
-    encodings = load_arch_encodings()
-    idx = np.empty(len(frame), dtype=np.int64)
-    for row, arch in enumerate(frame["arch"]):
-        try:
-            idx[row] = encodings.index_of(str(arch))
-        except TaskError as err:
-            raise DataError(f"{file}: row {row + 2}: {err}") from None
+    idx = _arch_column(frame["arch"], file)
     import pandas as pd
 
     raw = frame["latency_ms"]
