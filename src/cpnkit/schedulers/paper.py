@@ -67,13 +67,39 @@ def _transport(transport: TransportName | TransportConfig) -> TransportConfig:
 
 def return_time_s(topology: Topology, site: str, source: str, result_bytes: float) -> float:
     """Predicted return of a result: propagation of the shortest path back plus its bits at the bottleneck."""
-    path = topology.k_shortest_paths(site, source, 1)[0]
-    bottleneck = float(np.min(topology.capacity_bps[list(path.link_ids)]))
-    return path.prop_delay_s + 8.0 * result_bytes / bottleneck
+    return _PathCosts(topology).return_s(site, source, result_bytes)
 
 
 def _path_floor_bps(topology: Topology, path: Path) -> float:
     return MIN_RATE_FRACTION * float(np.min(topology.capacity_bps[list(path.link_ids)]))
+
+
+class _PathCosts:
+    """Per-topology memo of what waterfill reads on every decision: path rate floors and result-return times."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self._floors: dict[tuple[int, ...], float] = {}
+        self._returns: dict[tuple[str, str], tuple[float, float]] = {}
+
+    @classmethod
+    def for_topology(cls, current: _PathCosts | None, topology: Topology) -> _PathCosts:
+        """``current`` if it memoises ``topology``, else a fresh memo."""
+        return current if current is not None and current.topology is topology else cls(topology)
+
+    def floor_bps(self, path: Path) -> float:
+        floor = self._floors.get(path.link_ids)
+        if floor is None:
+            floor = self._floors[path.link_ids] = _path_floor_bps(self.topology, path)
+        return floor
+
+    def return_s(self, site: str, source: str, result_bytes: float) -> float:
+        cached = self._returns.get((site, source))
+        if cached is None:
+            path = self.topology.k_shortest_paths(site, source, 1)[0]
+            bottleneck = float(np.min(self.topology.capacity_bps[list(path.link_ids)]))
+            cached = self._returns[(site, source)] = (path.prop_delay_s, bottleneck)
+        return cached[0] + 8.0 * result_bytes / cached[1]
 
 
 def _transmission_s(
@@ -281,7 +307,7 @@ class WaterfillScheduler(_FilteredScheduler):
         self.transport = _transport(transport)
         self.queues = QueueEstimator()
         self._mean_service: dict[tuple[int, str], float] = {}
-        self._floors: dict[tuple[int, ...], float] = {}
+        self._costs: _PathCosts | None = None
 
     def _mean_service_s(self, predictor: LatencyPredictor, model: str) -> float:
         key = (id(predictor), model)
@@ -295,27 +321,21 @@ class WaterfillScheduler(_FilteredScheduler):
             self._mean_service[key] = mean
         return mean
 
-    def _floor(self, topology: Topology, path: Path) -> float:
-        floor = self._floors.get(path.link_ids)
-        if floor is None:
-            floor = self._floors[path.link_ids] = _path_floor_bps(topology, path)
-        return floor
-
     def _choose(self, task: Task, snapshot: Snapshot, candidates: list[Candidate]) -> Decision:
         predictor = predictor_of(snapshot, self.predictor)
-        topology = snapshot.topology
+        costs = self._costs = _PathCosts.for_topology(self._costs, snapshot.topology)
         best: tuple[float, Candidate, tuple[float, ...], float] | None = None
         scores: dict[str, float] = {}
         for cand in candidates:
             probes = [snapshot.probe(p) for p in cand.paths]
             delays = [pr.one_way_delay_s for pr in probes]
-            rates = [max(pr.available_bps, self._floor(topology, pr.path)) for pr in probes]
+            rates = [max(pr.available_bps, costs.floor_bps(pr.path)) for pr in probes]
             split, transmission = _transmission_s(task.input_bytes, delays, rates, task.splittable, self.transport)
             wait = self.queues.wait_s(cand.device.id, snapshot, self._mean_service_s(predictor, cand.device.model))
             total = (
                 max(transmission, wait)
                 + cand.predicted_compute_s
-                + return_time_s(topology, cand.site, task.source, task.result_bytes)
+                + costs.return_s(cand.site, task.source, task.result_bytes)
             )
             scores[cand.device.id] = total
             if best is None or total < best[0]:
@@ -402,6 +422,7 @@ class OracleScheduler:
         self.transport = _transport(transport)
         self.scope = scope
         self.filter = CandidateFilter(n_candidates, k_paths)
+        self._costs: _PathCosts | None = None
 
     def decide(self, task: Task, snapshot: Snapshot) -> Decision:
         """The least true response latency over every site and device."""
@@ -412,6 +433,7 @@ class OracleScheduler:
                 "gives it only to schedulers with privileged = True"
             )
         topology = snapshot.topology
+        costs = self._costs = _PathCosts.for_topology(self._costs, topology)
         delay = topology.delay_distances(task.source)
         bounds = []
         pool: list[tuple[str, tuple[Device, ...]]]
@@ -435,11 +457,11 @@ class OracleScheduler:
         for bound, node, device in bounds:
             if best is not None and bound >= best[0]:
                 break
-            back = return_time_s(topology, node, task.source, task.result_bytes)
+            back = costs.return_s(node, task.source, task.result_bytes)
             paths = tuple(topology.k_shortest_paths(task.source, node, k))
             states = [truth.path_state(p) for p in paths]
             delays = [d for d, _ in states]
-            rates = [max(a, _path_floor_bps(topology, p)) for (_, a), p in zip(states, paths, strict=True)]
+            rates = [max(a, costs.floor_bps(p)) for (_, a), p in zip(states, paths, strict=True)]
             split, transmission = _transmission_s(task.input_bytes, delays, rates, task.splittable, self.transport)
             total = max(transmission, truth.device_backlog_s(device)) + truth.compute_s(task.arch_idx, device) + back
             scores[device] = total
