@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cpnkit.cli._progress import progress_bar
 from cpnkit.errors import ConfigError
 
 bench_app = typer.Typer(help="Benchmarks: the RLMS-CPN paper's comparison of schedulers.", no_args_is_help=True)
@@ -128,15 +128,7 @@ def paper(
     if quiet:
         bench = run_paper_bench(grid, backend, workers, ray_address, command=command)
     else:
-        with Progress(
-            TextColumn("[bold]bench paper[/bold] cells"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with progress_bar("[bold]bench paper[/bold] cells", err_console) as bar:
             handle = bar.add_task("cells", total=None)
             bench = run_paper_bench(
                 grid,

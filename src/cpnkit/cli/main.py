@@ -13,16 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from cpnkit.cli._progress import progress_bar
 from cpnkit.cli.bench import bench_app
 from cpnkit.cli.predictor import predictor_app
 from cpnkit.cli.validate import validate_app
@@ -187,15 +180,7 @@ def sim(
     t1 = time.perf_counter()
     show_bar = (not quiet and sys.stderr.isatty()) or (not quiet and tasks >= 20_000)
     if show_bar:
-        with Progress(
-            TextColumn("[bold]simulating[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with progress_bar("[bold]simulating[/bold]", err_console) as bar:
             handle = bar.add_task("sim", total=tasks)
             result = simulator.run(lambda done, total: bar.update(handle, completed=done))
     else:

@@ -21,9 +21,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cpnkit.cli._progress import progress_bar
 from cpnkit.errors import ConfigError, did_you_mean
 
 __all__ = ["TRANSFER_MODELS", "validate_app"]
@@ -95,14 +95,7 @@ def validate_ns3(
     if quiet:
         report = simulate_ns3(items, seed=seed, settings=settings)
     else:
-        with Progress(
-            TextColumn("[bold]ns-3[/bold] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with progress_bar("[bold]ns-3[/bold] {task.description}", err_console, remaining=False) as bar:
             handle = bar.add_task("loading ns-3", total=len(items))
             report = simulate_ns3(
                 items,
