@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "CheckpointError",
     "ConfigError",
     "CpnError",
     "DataError",
@@ -49,6 +50,10 @@ class DecisionError(ConfigError):
 
 class DataError(ConfigError):
     """A data file or trace is malformed (wrong columns, NaN, negative values, gaps)."""
+
+
+class CheckpointError(DataError):
+    """A saved model or training checkpoint is corrupt, or does not match what loads it (id, layout, sizes)."""
 
 
 class UnknownNameError(ConfigError, KeyError):

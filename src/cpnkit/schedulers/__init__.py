@@ -1,6 +1,8 @@
 """The brain: the Scheduler contract, the registry and every scheduler (no I/O)."""
 
+from cpnkit.schedulers.agent import Action, Agent, Observation
 from cpnkit.schedulers.base import Scheduler
+from cpnkit.schedulers.features import CandidateEncoder, CandidateGraph, project_split
 from cpnkit.schedulers.filter import Candidate, CandidateFilter
 from cpnkit.schedulers.lp import min_max_utilisation_split
 from cpnkit.schedulers.paper import (
@@ -17,13 +19,18 @@ from cpnkit.schedulers.registry import SchedulerRegistry, SchedulerSpec, make, r
 from cpnkit.schedulers.simple import NearestEcmpScheduler, RandomScheduler
 
 __all__ = [
+    "Action",
+    "Agent",
     "Base1Scheduler",
     "Base2Scheduler",
     "Base3Scheduler",
     "Base4Scheduler",
     "Candidate",
+    "CandidateEncoder",
     "CandidateFilter",
+    "CandidateGraph",
     "NearestEcmpScheduler",
+    "Observation",
     "OracleScheduler",
     "QueueEstimator",
     "RandomScheduler",
@@ -34,5 +41,6 @@ __all__ = [
     "evaluate_decision",
     "make",
     "min_max_utilisation_split",
+    "project_split",
     "registry",
 ]

@@ -47,6 +47,7 @@ __all__ = [
     "bound_waterfill",
     "evaluate_decision",
     "filtered_oracle",
+    "mean_service_s",
     "return_time_s",
 ]
 
@@ -115,6 +116,23 @@ def _transmission_s(
     times = [transfer_time_s(size_bytes, r, d, config=transport) for d, r in zip(delays_s, rates_bps, strict=True)]
     best = int(np.argmin(times))
     return tuple(1.0 if i == best else 0.0 for i in range(len(times))), times[best]
+
+
+def mean_service_s(predictor: LatencyPredictor, model: str, cache: dict[tuple[int, str], float]) -> float:
+    """Mean predicted compute latency in s of device ``model`` over all NAS-Bench-201 archs (memoised in ``cache``).
+
+    The queue estimators turn a reported queue length into a backlog with it.
+    """
+    key = (id(predictor), model)
+    mean = cache.get(key)
+    if mean is None:
+        table = getattr(predictor, "latency_s", None)
+        if table is not None and hasattr(predictor, "column_index"):
+            mean = float(np.mean(table[:, predictor.column_index(model)]))
+        else:
+            mean = float(np.mean(predictor.predict(np.arange(15_625), model)))
+        cache[key] = mean
+    return mean
 
 
 class QueueEstimator:
@@ -309,18 +327,6 @@ class WaterfillScheduler(_FilteredScheduler):
         self._mean_service: dict[tuple[int, str], float] = {}
         self._costs: _PathCosts | None = None
 
-    def _mean_service_s(self, predictor: LatencyPredictor, model: str) -> float:
-        key = (id(predictor), model)
-        mean = self._mean_service.get(key)
-        if mean is None:
-            table = getattr(predictor, "latency_s", None)
-            if table is not None and hasattr(predictor, "column_index"):
-                mean = float(np.mean(table[:, predictor.column_index(model)]))
-            else:
-                mean = float(np.mean(predictor.predict(np.arange(15_625), model)))
-            self._mean_service[key] = mean
-        return mean
-
     def _choose(self, task: Task, snapshot: Snapshot, candidates: list[Candidate]) -> Decision:
         predictor = predictor_of(snapshot, self.predictor)
         costs = self._costs = _PathCosts.for_topology(self._costs, snapshot.topology)
@@ -331,7 +337,9 @@ class WaterfillScheduler(_FilteredScheduler):
             delays = [pr.one_way_delay_s for pr in probes]
             rates = [max(pr.available_bps, costs.floor_bps(pr.path)) for pr in probes]
             split, transmission = _transmission_s(task.input_bytes, delays, rates, task.splittable, self.transport)
-            wait = self.queues.wait_s(cand.device.id, snapshot, self._mean_service_s(predictor, cand.device.model))
+            wait = self.queues.wait_s(
+                cand.device.id, snapshot, mean_service_s(predictor, cand.device.model, self._mean_service)
+            )
             total = (
                 max(transmission, wait)
                 + cand.predicted_compute_s
