@@ -139,6 +139,11 @@ class Simulator:
         self._events = 0
         self._finished = 0
         self._in_system = 0
+        self._in_system_integral_s = 0.0
+        self._in_system_since_s = 0.0
+        self._pending: tuple[_Job, Snapshot] | None = None  # the admitted task awaiting its decision
+        self._progress: ProgressCallback | None = None
+        self._last_reported = 0
         self._waiting: deque[Task] = deque()
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
@@ -158,27 +163,68 @@ class Simulator:
     def run(self, progress: ProgressCallback | None = None) -> SimResult:
         """Simulate every task to completion (or explicit rejection) and return the results.
 
+        The scheduler decides each task as it is admitted; :meth:`start`, :meth:`next_decision`, :meth:`apply`
+        and :meth:`finish` run the same event loop with the decisions made outside (the Gymnasium env).
+
         Args:
             progress: Called as ``progress(done, total)`` about every 1% of tasks (for progress bars).
 
         Raises:
             DecisionError: the scheduler returned an invalid decision and ``config.invalid_decision == "raise"``.
         """
+        self.start(progress)
+        while (pending := self._advance()) is not None:
+            self._decide(*pending)
+        return self.finish()
+
+    def start(self, progress: ProgressCallback | None = None) -> None:
+        """Begin a run whose decisions are made outside the simulator (the stepping API).
+
+        Then call :meth:`next_decision` and :meth:`apply` until ``next_decision()`` returns ``None``, and
+        :meth:`finish`. :meth:`run` is this loop with ``scheduler.decide`` as the decider.
+
+        Args:
+            progress: Called as ``progress(done, total)`` about every 1% of tasks.
+
+        Raises:
+            CpnError: the simulator has already run.
+
+        Example:
+            >>> from cpnkit.sim.testing import line_scenario
+            >>> from cpnkit.schedulers import make
+            >>> sim, decider = Simulator(line_scenario(n_tasks=2), make("nearest-ecmp")), make("nearest-ecmp")
+            >>> sim.start()
+            >>> while (pending := sim.next_decision()) is not None:
+            ...     sim.apply(decider.decide(*pending))
+            >>> [o.status for o in sim.finish().outcomes]
+            ['completed', 'completed']
+        """
         if self._ran:
             raise CpnError("a Simulator runs once; build a new one (with the same seed) to run again")
         self._ran = True
+        self._progress = progress
+        self._last_reported = 0
         tasks = self.scenario.tasks
-        total = len(tasks)
-        step = max(1, total // 100)
-        heap = self._heap
-        heappop = heapq.heappop
         # arrivals enter the heap one at a time (each pushes the next), keeping the heap small
         if tasks:
             self._push(tasks[0].arrival_s, _ARRIVAL, 0)
         if self._background.step_s < math.inf and self._background.n_steps > 1:
             self._push(self._background.step_s, _BACKGROUND, None)
         self._push(self.config.telemetry_period_s, _TELEMETRY, None)
-        last_reported = 0
+
+    def _advance(self) -> tuple[_Job, Snapshot] | None:
+        """The one event loop: handle events until a task awaits its decision (returned) or the run ends."""
+        if not self._ran:
+            raise CpnError("call start() before next_decision() (or use run())")
+        pending = self._pending  # (a local: mypy would keep the attribute narrowed to None in the loop)
+        if pending is not None:
+            return pending
+        tasks = self.scenario.tasks
+        total = len(tasks)
+        step = max(1, total // 100)
+        heap = self._heap
+        heappop = heapq.heappop
+        progress = self._progress
         while heap and self._finished < total:
             time_s, _, kind, obj = heappop(heap)
             self._now = time_s
@@ -200,11 +246,57 @@ class Simulator:
             else:
                 self._on_telemetry(time_s)
             self._events += 1
-            if progress is not None and self._finished - last_reported >= step:
-                last_reported = self._finished
+            if progress is not None and self._finished - self._last_reported >= step:
+                self._last_reported = self._finished
                 progress(self._finished, total)
-        if progress is not None:
-            progress(self._finished, total)
+            # an admission is always the last thing an event handler does, so pausing here and deciding
+            # now changes nothing in the order of events
+            if self._pending is not None:
+                return self._pending
+        return None
+
+    def next_decision(self) -> tuple[Task, Snapshot] | None:
+        """Advance until a task needs a decision: that task and the snapshot to decide on, or ``None`` at the end.
+
+        Asking again before :meth:`apply` returns the same task and snapshot.
+
+        Raises:
+            CpnError: :meth:`start` was not called.
+        """
+        pending = self._advance()
+        return None if pending is None else (pending[0].task, pending[1])
+
+    def apply(self, decision: Decision) -> None:
+        """Apply the decision for the task :meth:`next_decision` returned.
+
+        Exactly as :meth:`run` applies a scheduler's: a rejection is recorded as a rejected outcome; an invalid
+        decision raises or is recorded as a rejection per ``config.invalid_decision``.
+
+        Raises:
+            CpnError: no task is waiting for a decision (call :meth:`next_decision` first).
+            DecisionError: the decision is invalid and ``config.invalid_decision == "raise"``.
+        """
+        pending = self._pending
+        if pending is None:
+            raise CpnError("no task is waiting for a decision; call next_decision() first and apply() once per task")
+        self._pending = None
+        self._apply(pending[0], decision)
+
+    def finish(self) -> SimResult:
+        """The results of a run that has ended (every task completed or rejected).
+
+        Raises:
+            CpnError: a task still waits for a decision (apply decisions until ``next_decision()`` is ``None``).
+        """
+        pending = self._advance()
+        if pending is not None:
+            raise CpnError(
+                f"task {pending[0].task.id} still needs a decision; call apply() until next_decision() returns "
+                "None, then finish()"
+            )
+        total = len(self.scenario.tasks)
+        if self._progress is not None:
+            self._progress(self._finished, total)
         outcomes = sorted(self._outcomes, key=lambda o: o.task_id)
         stats: dict[str, Any] = {
             "events": self._events,
@@ -231,6 +323,26 @@ class Simulator:
             meta=dict(self.scenario.meta),
         )
 
+    @property
+    def in_system_integral_s(self) -> float:
+        """Time-integral of the number of tasks in the system from the start until now, in s·tasks.
+
+        In the system means admitted and not yet finished or rejected (in ``isolated`` mode a task waiting at
+        its access point is not yet admitted). At the end of a run it is the sum of the completed tasks'
+        response times (Little's law); a rejected task leaves at once and adds 0.
+        """
+        return self._in_system_integral_s + self._in_system * (self._now - self._in_system_since_s)
+
+    @property
+    def now_s(self) -> float:
+        """Simulated time of the last event handled, in s."""
+        return self._now
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """Outcomes recorded so far, in the order tasks finished (or were rejected)."""
+        return tuple(self._outcomes)
+
     def _set_background_step(self, step: int) -> None:
         self._bg_load = self._background.load_bps[step]
         self._bg_util = (self._bg_load / self._capacity).tolist()
@@ -250,6 +362,8 @@ class Simulator:
 
     def _admit(self, task: Task, now: float) -> None:
         job = _Job(task, now)
+        self._in_system_integral_s += self._in_system * (now - self._in_system_since_s)
+        self._in_system_since_s = now
         self._in_system += 1
         snapshot = Snapshot(
             time_s=now,
@@ -263,19 +377,35 @@ class Simulator:
             truth=self._truth,
         )
         self._probe_load = None
+        self._pending = (job, snapshot)
+
+    def _decide(self, job: _Job, snapshot: Snapshot) -> None:
+        """Ask the scheduler about the pending task and apply its answer (``run``'s driver)."""
+        self._pending = None
         try:
-            decision = self.scheduler.decide(task, snapshot)
-            if decision.is_rejection:
-                self._reject(job, now, decision.reason or "rejected by the scheduler", decision.scheduler)
-                return
-            self._validate(task, decision)
+            decision = self.scheduler.decide(job.task, snapshot)
         except InfeasibleError as exc:
-            self._reject(job, now, f"infeasible: {exc}", getattr(self.scheduler, "name", ""))
+            self._reject(job, self._now, f"infeasible: {exc}", getattr(self.scheduler, "name", ""))
             return
         except DecisionError as exc:
-            if self.config.invalid_decision == "raise":
-                raise
-            self._reject(job, now, f"invalid decision: {exc}", getattr(self.scheduler, "name", ""))
+            self._invalid(job, exc)
+            return
+        self._apply(job, decision)
+
+    def _invalid(self, job: _Job, exc: DecisionError) -> None:
+        if self.config.invalid_decision == "raise":
+            raise exc
+        self._reject(job, self._now, f"invalid decision: {exc}", getattr(self.scheduler, "name", ""))
+
+    def _apply(self, job: _Job, decision: Decision) -> None:
+        task, now = job.task, self._now
+        if decision.is_rejection:
+            self._reject(job, now, decision.reason or "rejected by the scheduler", decision.scheduler)
+            return
+        try:
+            self._validate(task, decision)
+        except DecisionError as exc:
+            self._invalid(job, exc)
             return
         job.decision = decision
         job.device = self._device_state[decision.device]
@@ -358,6 +488,8 @@ class Simulator:
 
     def _task_left(self, now: float) -> None:
         self._finished += 1
+        self._in_system_integral_s += self._in_system * (now - self._in_system_since_s)
+        self._in_system_since_s = now
         self._in_system -= 1
         if self._waiting and self._in_system == 0:
             self._admit(self._waiting.popleft(), now)
