@@ -71,6 +71,7 @@ class Flow:
         "cap",
         "coast",
         "delay_after_drain_s",
+        "id",
         "links",
         "owner",
         "phase",
@@ -111,6 +112,7 @@ class Flow:
         self.round_end_s = math.inf
         self.phase = _FLUID
         self.version = 0
+        self.id = 0  # creation order in its network (a deterministic sort key)
         self.coast = 0  # round boundaries still to play silently (lazy slow start)
         self.reserve = 0.0  # while coasting: the largest cap it reaches before its next event, in bit/s
 
@@ -149,6 +151,7 @@ class FlowNetwork:
         self._flows: dict[Flow, None] = {}  # insertion-ordered set
         self._due: list[tuple[float, int, int, Flow]] = []  # (time, seq, version, flow): drains and round ends
         self._seq = itertools.count()
+        self._ids = itertools.count()
         self._tcp = transport.is_tcp
         self._iw_bits = transport.initial_window_bits()
         # Incremental bookkeeping (tcp). Invariant after every reallocation: every flow with a finite cap (window-
@@ -206,6 +209,7 @@ class FlowNetwork:
             last = last_segment_bits(payload_bytes, self.transport)
             after += sum(last / self.capacity_bps[link] for link in links[1:])
         flow = Flow(links, bits, prop_s, after, rtt, owner, now)
+        flow.id = next(self._ids)
         if self._tcp and rtt > 0.0:
             flow.window = self._iw_bits
             if self.transport.handshake:
@@ -272,10 +276,11 @@ class FlowNetwork:
         if self._coasting:
             # bring the coasting flows the changes touch up to date first (all of them for a full reallocation)
             if self._full:
-                touched = list(self._coasting)
+                touched = list(self._coasting)  # sorted below
             else:
                 link_capped = self._link_capped
-                touched = [f for link in self._dirty_links for f in link_capped[link] if f.coast]
+                touched = list({f: None for link in self._dirty_links for f in link_capped[link] if f.coast})
+            touched.sort(key=lambda f: f.id)  # sets iterate by hash: fix the order
             for flow in touched:
                 if flow.coast:
                     self._materialise(flow, self.time_s)
@@ -445,8 +450,10 @@ class FlowNetwork:
     def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
         """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
         live = {flow for flow in changed if flow in self._flows}
-        for flow in live:
-            if flow.cap < math.inf:
+        done: set[Flow] = set()
+        for flow in changed:  # in order, not by hash: the order of equal-time events must not vary between runs
+            if flow in live and flow not in done and flow.cap < math.inf:
+                done.add(flow)
                 self._set_rate(flow, flow.cap)
         return live
 
