@@ -248,11 +248,11 @@ def test_node_rules_of_the_baselines() -> None:
 
 
 def test_waterfill_predicts_latency_and_explains() -> None:
-    result = Simulator(line_scenario(n_tasks=3, input_bytes=1e6), make("waterfill")).run()
+    result = Simulator(line_scenario(n_tasks=3, input_bytes=1e6), make("waterfill", transport="tcp")).run()
     for decision, outcome in zip(result.decisions, result.outcomes, strict=True):
         assert decision.predicted_latency_s > 0
         assert outcome.predicted_latency_s == decision.predicted_latency_s
-        # isolated tasks on an idle line: the prediction is close to what happened
+        # isolated tasks on an idle line: the prediction (same tcp model as the simulator) is close to what happened
         assert outcome.response_s == pytest.approx(decision.predicted_latency_s, rel=0.15)
 
 

@@ -138,7 +138,7 @@ class Cell:
         seed: Seeds the scenario, the scheduler and the simulator.
         scenario: Scenario settings (``n_tasks``, task mix, ...).
         scheduler_kwargs: Extra keyword arguments of the scheduler factory (``n_candidates``), sorted by name.
-        transport: ``fluid`` or ``tcp``.
+        transport: ``tcp`` (default) or ``fluid``.
         service_jitter: Relative service-time jitter of the simulator.
     """
 
@@ -149,7 +149,7 @@ class Cell:
     seed: int
     scenario: ScenarioConfig
     scheduler_kwargs: tuple[tuple[str, int], ...] = ()
-    transport: str = "fluid"
+    transport: str = "tcp"
     service_jitter: float = 0.02
 
     @property
@@ -287,7 +287,7 @@ class PaperGrid:
         scenario: Scenario settings of the main comparison (its ``n_tasks`` is the tasks per run).
         candidate_counts: Table 7's candidate counts.
         io_input_bytes: Table 15's input sizes, in bytes.
-        transport: ``fluid`` or ``tcp``.
+        transport: ``tcp`` (default) or ``fluid``.
         service_jitter: Relative service-time jitter.
         subject: The scheduler whose improvement over the others the tables show (``None``: waterfill when
             present, else the first non-privileged scheduler).
@@ -301,7 +301,7 @@ class PaperGrid:
     scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(n_tasks=100))
     candidate_counts: tuple[int, ...] = CANDIDATE_COUNTS
     io_input_bytes: tuple[float, ...] = IO_INPUT_BYTES
-    transport: str = "fluid"
+    transport: str = "tcp"
     service_jitter: float = 0.02
     subject: str | None = None
 

@@ -139,8 +139,8 @@ def sim(
     ] = 0.5,
     jitter: Annotated[float, typer.Option(help="Relative service-time jitter (lognormal sigma).")] = 0.02,
     transport: Annotated[
-        str, typer.Option(help="fluid: ideal max-min flows; tcp: slow start from a 10-segment window, headers.")
-    ] = "fluid",
+        str, typer.Option(help="tcp: slow start from a 10-segment window, headers; fluid: ideal max-min flows.")
+    ] = "tcp",
     trace: Annotated[
         Path | None,
         typer.Option(help="CSV of task arrivals (columns arrival_s,source) instead of Poisson; --tasks is ignored."),

@@ -619,7 +619,7 @@ class Simulator:
             queue = len(state.queue) + (1 if state.busy is not None else 0)
             reports[device_id] = DeviceTelemetry(device_id, queue, min(1.0, busy / period), now)
         self._telemetry = MappingProxyType(reports)
-        self._link_load = tuple(self._net.link_load_bps(self._bg_load))
+        self._link_load = tuple(self._net.link_load_bps(self._bg_load, now))
         self._push(now + period, _TELEMETRY, None)
 
     def _probe(self, path: Path) -> PathProbe:
@@ -630,7 +630,7 @@ class Simulator:
     def _current_load(self) -> npt.NDArray[np.float64]:
         """Link loads now (background + task flows); cached for the probes of one decision."""
         if self._probe_load is None:
-            self._probe_load = np.asarray(self._net.link_load_bps(self._bg_load), dtype=np.float64)
+            self._probe_load = np.asarray(self._net.link_load_bps(self._bg_load, self._now), dtype=np.float64)
         return self._probe_load
 
 

@@ -8,6 +8,16 @@ See ``cpnkit.estimate.transport`` for the transport models.
 Cost per event is kept independent of the number of active flows where possible: a flow's progress is settled
 lazily (only when its rate changes or it is due), each flow's next event (drain or round end) sits in a heap,
 and under ``tcp`` a change re-shares bandwidth only among the flows it can affect (see ``reallocate``).
+
+Slow start is played lazily (``lazy_slow_start=True``, the default): a window-limited flow whose links carry no
+uncapped flow affects nobody when its window doubles, as long as the caps on its links fit their residual
+capacity. Such a flow *coasts*: its round boundaries up to the first one where that stops holding (the cap would
+no longer fit, or the final round starts) are played silently, and only that boundary is a network event. Its
+links reserve the largest cap it reaches meanwhile, so two coasting flows never overrun a link between events.
+Anything that touches a coasting flow's links (a flow added or leaving there, a change of residual capacity)
+first brings it up to date, round by round, exactly as the per-round events would have. The result equals the
+per-round play (``lazy_slow_start=False``) up to float rounding; a flow takes about two network events (reaching
+its share or its final round, and draining) instead of one per round trip.
 """
 
 from __future__ import annotations
@@ -59,13 +69,16 @@ class Flow:
     __slots__ = (
         "bits",
         "cap",
+        "coast",
         "delay_after_drain_s",
+        "id",
         "links",
         "owner",
         "phase",
         "prop_s",
         "rate",
         "remaining",
+        "reserve",
         "round_end_s",
         "rtt_s",
         "start_s",
@@ -99,6 +112,9 @@ class Flow:
         self.round_end_s = math.inf
         self.phase = _FLUID
         self.version = 0
+        self.id = 0  # creation order in its network (a deterministic sort key)
+        self.coast = 0  # round boundaries still to play silently (lazy slow start)
+        self.reserve = 0.0  # while coasting: the largest cap it reaches before its next event, in bit/s
 
 
 class FlowNetwork:
@@ -109,9 +125,17 @@ class FlowNetwork:
         transport: Transport model (``tcp`` slow start with headers, or ``fluid``).
         check_capacity: Expensive checks: track the largest ratio of a link's load to its residual capacity,
             and verify every incremental reallocation against a full max-min computation.
+        lazy_slow_start: Play the slow-start rounds of flows that affect nobody silently (see the module
+            docstring); ``False`` plays every round as a network event (the reference the lazy play equals).
     """
 
-    def __init__(self, capacity_bps: Iterable[float], transport: TransportConfig, check_capacity: bool = False) -> None:
+    def __init__(
+        self,
+        capacity_bps: Iterable[float],
+        transport: TransportConfig,
+        check_capacity: bool = False,
+        lazy_slow_start: bool = True,
+    ) -> None:
         self.capacity_bps = [float(c) for c in capacity_bps]
         self.residual_bps = list(self.capacity_bps)
         self.transport = transport
@@ -127,6 +151,7 @@ class FlowNetwork:
         self._flows: dict[Flow, None] = {}  # insertion-ordered set
         self._due: list[tuple[float, int, int, Flow]] = []  # (time, seq, version, flow): drains and round ends
         self._seq = itertools.count()
+        self._ids = itertools.count()
         self._tcp = transport.is_tcp
         self._iw_bits = transport.initial_window_bits()
         # Incremental bookkeeping (tcp). Invariant after every reallocation: every flow with a finite cap (window-
@@ -140,6 +165,9 @@ class FlowNetwork:
         self._dirty_links: set[int] = set()
         self._changed: list[Flow] = []
         self._full = True
+        self._lazy = lazy_slow_start and transport.is_tcp
+        self._coasting: set[Flow] = set()
+        self._plan: list[Flow] = []  # flows in slow start whose rate was just set: may start to coast
 
     @property
     def flows(self) -> list[Flow]:
@@ -181,6 +209,7 @@ class FlowNetwork:
             last = last_segment_bits(payload_bytes, self.transport)
             after += sum(last / self.capacity_bps[link] for link in links[1:])
         flow = Flow(links, bits, prop_s, after, rtt, owner, now)
+        flow.id = next(self._ids)
         if self._tcp and rtt > 0.0:
             flow.window = self._iw_bits
             if self.transport.handshake:
@@ -234,6 +263,8 @@ class FlowNetwork:
                 due = drain
         if due < math.inf:
             heapq.heappush(self._due, (due, next(self._seq), flow.version, flow))
+        if self._lazy and flow.phase == _SLOW_START and rate == flow.cap:
+            self._plan.append(flow)
 
     # -- rates and events --------------------------------------------------------------------------------
     def reallocate(self) -> float:
@@ -242,6 +273,18 @@ class FlowNetwork:
         Under ``tcp`` only the uncapped flows connected to what changed are re-shared when that is provably
         the max-min allocation; otherwise (and always under ``fluid``) every flow is.
         """
+        if self._coasting:
+            # bring the coasting flows the changes touch up to date first (all of them for a full reallocation)
+            if self._full:
+                touched = list(self._coasting)  # sorted below
+            else:
+                link_capped = self._link_capped
+                touched = list({f: None for link in self._dirty_links for f in link_capped[link] if f.coast})
+            touched.sort(key=lambda f: f.id)  # sets iterate by hash: fix the order
+            for flow in touched:
+                if flow.coast:
+                    self._materialise(flow, self.time_s)
+                    self._changed.append(flow)
         changed, self._changed = self._changed, []
         dirty, self._dirty_links = self._dirty_links, set()
         if self._flows:
@@ -258,7 +301,97 @@ class FlowNetwork:
                 self._check_capacity()
         else:
             self._full = False
+        if self._plan:
+            plan, self._plan = self._plan, []
+            for flow in plan:
+                self._start_coasting(flow)
         return self._next_due()
+
+    def _start_coasting(self, flow: Flow) -> None:
+        """Let a window-limited flow that affects nobody play its next round boundaries silently.
+
+        A boundary is silent when the per-round play would only double the flow's cap there: it is not the final
+        round (the rest does not fit the doubled window) and the doubled cap fits every link of the flow next to
+        what the other capped flows there hold (their caps, or the reserves of coasting ones). The flow then gets
+        one event, at the first boundary that is not silent, and reserves the cap it reaches before it.
+        """
+        if flow.coast or flow.phase != _SLOW_START or flow.rate != flow.cap or flow not in self._flows:
+            return
+        residual = self.residual_bps
+        load = self._capped_load
+        link_uncapped = self._link_uncapped
+        head = math.inf
+        for link in flow.links:
+            if link_uncapped[link]:
+                return  # its window changes the shares of uncapped flows: every round is an event
+            room = residual[link] - (load[link] - flow.cap)
+            if room < head:
+                head = room
+        # replay the per-round arithmetic (same float operations as _materialise and step)
+        remaining = flow.remaining
+        updated = flow.updated_s
+        rate = flow.rate
+        window = flow.window
+        boundary = flow.round_end_s
+        rtt = flow.rtt_s
+        rounds = 0
+        while True:
+            remaining -= rate * (boundary - updated)
+            window *= 2.0
+            if remaining <= window * (1.0 + 1e-12):
+                break  # the final round: an event (the rest leaves at the share rate)
+            cap = window / rtt
+            if cap > head:
+                break  # the doubled window would not fit: an event (re-share)
+            rounds += 1
+            updated = boundary
+            rate = cap
+            boundary = boundary + rtt
+        if rounds == 0:
+            return
+        flow.coast = rounds
+        flow.reserve = rate
+        extra = rate - flow.cap
+        for link in flow.links:
+            load[link] += extra
+        flow.version += 1
+        heapq.heappush(self._due, (boundary, next(self._seq), flow.version, flow))
+        self._coasting.add(flow)
+
+    def _materialise(self, flow: Flow, now: float) -> None:
+        """Play a coasting flow's silent round boundaries up to ``now`` and end its coasting (reserve = cap)."""
+        time_eps = 8.0 * math.ulp(max(now, 1.0))
+        old_reserve = flow.reserve
+        while flow.coast and flow.round_end_s <= now + time_eps:
+            boundary = flow.round_end_s
+            flow.remaining -= flow.rate * (boundary - flow.updated_s)
+            flow.updated_s = boundary
+            flow.window *= 2.0
+            flow.cap = flow.window / flow.rtt_s
+            flow.rate = flow.cap
+            flow.round_end_s = boundary + flow.rtt_s
+            flow.coast -= 1
+        flow.coast = 0
+        flow.reserve = 0.0
+        extra = flow.cap - old_reserve
+        if extra:
+            load = self._capped_load
+            for link in flow.links:
+                load[link] += extra
+        flow.version += 1  # its planned event is void: whoever materialises gives it a new one
+        self._coasting.discard(flow)
+
+    def _rate_at(self, flow: Flow, now: float) -> float:
+        """A flow's rate at ``now`` (a coasting flow's cap in the round that contains ``now``)."""
+        if not flow.coast:
+            return flow.rate
+        time_eps = 8.0 * math.ulp(max(now, 1.0))
+        rate, boundary, left = flow.rate, flow.round_end_s, flow.coast
+        while left and boundary <= now + time_eps:
+            rate *= 2.0
+            boundary += flow.rtt_s
+            left -= 1
+        return rate
 
     def _next_due(self) -> float:
         due = self._due
@@ -317,8 +450,10 @@ class FlowNetwork:
     def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
         """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
         live = {flow for flow in changed if flow in self._flows}
-        for flow in live:
-            if flow.cap < math.inf:
+        done: set[Flow] = set()
+        for flow in changed:  # in order, not by hash: the order of equal-time events must not vary between runs
+            if flow in live and flow not in done and flow.cap < math.inf:
+                done.add(flow)
                 self._set_rate(flow, flow.cap)
         return live
 
@@ -372,6 +507,8 @@ class FlowNetwork:
             _, _, version, flow = heapq.heappop(due)
             if flow.version != version or flow not in self._flows:
                 continue
+            if flow.coast:
+                self._materialise(flow, now)  # plays the silent boundaries; the next one is this event
             flow.remaining -= flow.rate * (now - flow.updated_s)
             flow.updated_s = now
             if flow.remaining <= _REL_DRAIN_TOL * flow.bits + _ABS_DRAIN_TOL_BITS or (
@@ -394,19 +531,22 @@ class FlowNetwork:
                 self._changed.append(flow)  # its entry is spent: reallocate gives it a rate and a new one
         return drained
 
-    def link_load_bps(self, background_bps: Sequence[float]) -> list[float]:
-        """Background plus the current flow rates on every link, in bit/s."""
+    def link_load_bps(self, background_bps: Sequence[float], now_s: float | None = None) -> list[float]:
+        """Background plus the flow rates at ``now_s`` (default: the last change) on every link, in bit/s."""
+        now = self.time_s if now_s is None else now_s
         load = [float(b) for b in background_bps]
         for flow in self._flows:
+            rate = self._rate_at(flow, now) if flow.coast else flow.rate
             for link in flow.links:
-                load[link] += flow.rate
+                load[link] += rate
         return load
 
     def _check_capacity(self) -> None:
         load: dict[int, float] = {}
         for flow in self._flows:
+            rate = flow.reserve if flow.coast else flow.rate  # a coasting flow reaches its reserve
             for link in flow.links:
-                load[link] = load.get(link, 0.0) + flow.rate
+                load[link] = load.get(link, 0.0) + rate
         for link, rate in load.items():
             residual = self.residual_bps[link]
             ratio = rate / residual if residual > 0 else (math.inf if rate > 0 else 0.0)

@@ -30,9 +30,9 @@ class SimConfig:
             0 gives the table value exactly.
         telemetry_period_s: Period of compute telemetry reports, in s.
         probe: Probe settings.
-        transport: Transport model of every flow (task data and results): the ideal ``fluid`` (default for
-            now) or ``tcp`` slow start with headers; see ``cpnkit.estimate.transport``. ``tcp`` becomes the
-            default once it is validated against ns-3 and fast enough (issue 7).
+        transport: Transport model of every flow (task data and results): ``tcp`` (default: slow start from
+            a 10-segment window, headers; validated against ns-3) or the ideal ``fluid``; see
+            ``cpnkit.estimate.transport``.
         invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
             ``reject`` the task and record the error as the outcome's reason.
         check_capacity: Verify after every rate allocation that no link carries more than its residual
@@ -43,7 +43,7 @@ class SimConfig:
     service_jitter: float = 0.02
     telemetry_period_s: float = 1.0
     probe: ProbeConfig = field(default_factory=ProbeConfig)
-    transport: TransportConfig = field(default_factory=lambda: TransportConfig(model="fluid"))
+    transport: TransportConfig = field(default_factory=TransportConfig)
     invalid_decision: Literal["raise", "reject"] = "raise"
     check_capacity: bool = False
 
