@@ -2,6 +2,7 @@
 
 from cpnkit.schedulers.base import Scheduler
 from cpnkit.schedulers.filter import Candidate, CandidateFilter
+from cpnkit.schedulers.green import CarbonAwareScheduler, WeightedScheduler, predict_footprint
 from cpnkit.schedulers.lp import min_max_utilisation_split
 from cpnkit.schedulers.paper import (
     Base1Scheduler,
@@ -23,6 +24,7 @@ __all__ = [
     "Base4Scheduler",
     "Candidate",
     "CandidateFilter",
+    "CarbonAwareScheduler",
     "NearestEcmpScheduler",
     "OracleScheduler",
     "QueueEstimator",
@@ -31,8 +33,10 @@ __all__ = [
     "SchedulerRegistry",
     "SchedulerSpec",
     "WaterfillScheduler",
+    "WeightedScheduler",
     "evaluate_decision",
     "make",
     "min_max_utilisation_split",
+    "predict_footprint",
     "registry",
 ]
