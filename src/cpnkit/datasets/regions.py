@@ -128,7 +128,7 @@ def default_regions(topology: Topology) -> dict[str, str]:
     """
     out = {}
     for i, node in enumerate(topology.nodes):
-        region = _by_label(node.label) if node.label != node.id or "," in node.label else None
+        region = _by_label(node.label)
         if region is None and node.latitude is not None and node.longitude is not None:
             region = _by_coords(node.latitude, node.longitude)
         out[node.id] = region or _ROUND_ROBIN[i % len(_ROUND_ROBIN)]
