@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cpnkit.cli._progress import progress_bar
+from cpnkit.cli.green import green
 from cpnkit.errors import ConfigError
 
 bench_app = typer.Typer(help="Benchmarks: the RLMS-CPN paper's comparison of schedulers.", no_args_is_help=True)
+bench_app.command("green")(green)
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)

@@ -9,9 +9,19 @@ pandas is imported only by the loaders that return DataFrames, so ``load_topolog
 ``build_scenario`` (``cpnkit.datasets.scenarios``) turns these into the named ``paper`` scenario.
 """
 
-from cpnkit.datasets.energy import CARBON_REGIONS, load_carbon_intensity, load_solar
+from cpnkit.datasets.energy import (
+    CARBON_REGIONS,
+    ENERGY_REGIONS,
+    load_caiso_carbon,
+    load_carbon_intensity,
+    load_device_power,
+    load_inference_energy,
+    load_solar,
+    load_vessim_solar,
+)
 from cpnkit.datasets.latency import HELP_SOURCE, load_architectures, load_hwnasbench, load_latency_table
 from cpnkit.datasets.predictors import SCENARIO_PREDICTORS, scenario_predictor
+from cpnkit.datasets.regions import EnergyConfig, assign_regions, build_energy_model, default_regions
 from cpnkit.datasets.scenarios import PAPER_DEVICE_POOL, ScenarioConfig, build_scenario
 from cpnkit.datasets.topologies import (
     NAMED_TOPOLOGIES,
@@ -28,6 +38,7 @@ __all__ = [
     "ABILENE_TRAFFIC_BLOCKS",
     "ABILENE_TRAFFIC_STEP_S",
     "CARBON_REGIONS",
+    "ENERGY_REGIONS",
     "HELP_SOURCE",
     "NAMED_TOPOLOGIES",
     "PAPER_DEVICE_POOL",
@@ -35,16 +46,24 @@ __all__ = [
     "SCENARIO_PREDICTORS",
     "TEAL_CAPACITY_UNIT_BPS",
     "TOPOHUB_PREFIX",
+    "EnergyConfig",
     "ScenarioConfig",
     "TopologyInfo",
+    "assign_regions",
+    "build_energy_model",
     "build_scenario",
+    "default_regions",
     "list_topologies",
     "load_abilene_traffic",
     "load_architectures",
+    "load_caiso_carbon",
     "load_carbon_intensity",
+    "load_device_power",
     "load_hwnasbench",
+    "load_inference_energy",
     "load_latency_table",
     "load_solar",
     "load_topology",
+    "load_vessim_solar",
     "scenario_predictor",
 ]

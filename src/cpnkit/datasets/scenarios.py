@@ -40,6 +40,7 @@ import numpy as np
 from cpnkit import __version__
 from cpnkit.datasets.latency import load_architectures, load_latency_table
 from cpnkit.datasets.predictors import scenario_predictor
+from cpnkit.datasets.regions import EnergyConfig, assign_regions, build_energy_model, default_regions
 from cpnkit.datasets.topologies import load_topology
 from cpnkit.datasets.traffic import load_abilene_traffic
 from cpnkit.errors import ConfigError
@@ -106,6 +107,10 @@ class ScenarioConfig:
             (light models, large inputs) or ``compute`` (heavy models, small inputs); see the module docstring.
         mix_input_bytes: Input range (min, max) in bytes of the ``io``/``compute`` mixes, replacing their
             defaults (5-10 MB, 100-500 KB); ``None`` for the default. Not allowed with ``mixed``.
+        energy: Energy accounting (regions, traces, PV, PUE; ``cpnkit.datasets.regions``); ``None`` for none. Sites
+            get their grid region from the documented default mapping (or the config's overrides).
+        deferrable_fraction: Share of tasks that may be deferred (temporal shifting), 0..1.
+        deferrable_window_s: Deferral window of those tasks, in s.
     """
 
     n_tasks: int = 1000
@@ -122,6 +127,9 @@ class ScenarioConfig:
     predictor_samples: int = 50
     task_mix: TaskMix = "mixed"
     mix_input_bytes: tuple[float, float] | None = None
+    energy: EnergyConfig | None = None
+    deferrable_fraction: float = 0.0
+    deferrable_window_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.task_mix not in TASK_MIXES:
@@ -242,12 +250,22 @@ def build_scenario(
         result_bytes=config.result_bytes,
         latency_bound_s=config.latency_bound_s,
         arch_pool=arch_pool,
+        deferrable_fraction=config.deferrable_fraction,
+        deferrable_window_s=config.deferrable_window_s,
     )
     if trace is None:
         tasks = poisson_workload(access, workload, np.random.default_rng(work_seq))
     else:
         tasks = trace_workload(trace[0], trace[1], workload, np.random.default_rng(work_seq))
     background, bg_kind = _background(topo, config.background_utilisation, np.random.default_rng(bg_seq))
+    energy = None
+    if config.energy is not None:
+        regions = default_regions(topo)
+        if config.energy.region is not None:
+            regions = dict.fromkeys(regions, config.energy.region)
+        regions.update(config.energy.regions or {})
+        sites = assign_regions(sites, regions)
+        energy = build_energy_model(sites, config.energy)
     meta = {
         "scenario": SCENARIO_VERSION,
         "topology": topo.name,
@@ -266,6 +284,7 @@ def build_scenario(
         "background": bg_kind,
         "background_start_step": background.start_step,
         "background_clipped_link_steps": background.clipped_link_steps,
+        "energy": dict(energy.meta) if energy is not None else None,
     }
     return Scenario(
         name=f"{SCENARIO_VERSION}:{topo.name}",
@@ -279,4 +298,5 @@ def build_scenario(
         predictor=scenario_predictor(
             config.predictor, sorted({d.model for s in sites for d in s.devices}), seed, config.predictor_samples
         ),
+        energy=energy,
     )

@@ -35,6 +35,10 @@ class Decision:
         predicted_latency_s: The scheduler's own latency prediction in s (``nan`` when it makes none).
         scores: Per-candidate scores that explain the choice (candidate id -> score; lower is better).
         reason: Free text: why this choice, or why the rejection.
+        start_s: When to dispatch the task, in s of simulated time (``nan``: now). A later start holds a deferrable
+            task (temporal shifting); the simulator refuses a start before the decision time or after the task's
+            ``arrival_s + deferrable_window_s``.
+        predicted_carbon_g: The scheduler's own carbon prediction for the task in gCO2 (``nan`` when it makes none).
     """
 
     task_id: int
@@ -46,8 +50,14 @@ class Decision:
     predicted_latency_s: float = math.nan
     scores: Mapping[str, float] = field(default_factory=dict)
     reason: str = ""
+    start_s: float = math.nan
+    predicted_carbon_g: float = math.nan
 
     def __post_init__(self) -> None:
+        if not (math.isnan(self.start_s) or (math.isfinite(self.start_s) and self.start_s >= 0)):
+            raise DecisionError(
+                f"task {self.task_id}: start_s={self.start_s!r} must be a finite time >= 0 s, or nan to start now"
+            )
         object.__setattr__(self, "paths", tuple(self.paths))
         object.__setattr__(self, "split", tuple(float(s) for s in self.split))
         if self.is_rejection:
@@ -94,6 +104,13 @@ class Outcome:
 
     ``response_s = transmission_s + queue_s + compute_s + return_s`` for a completed task.
     A rejected task has ``status == "rejected"``, NaN timings and a ``reason``.
+
+    Energy (when the scenario has an energy model; NaN otherwise): ``energy_j`` is the task's own energy in J —
+    the device's dynamic energy times the site's PUE plus the network's energy for its bits — without the idle
+    energy every device draws anyway (that is metered per site, ``SimResult.energy``). ``carbon_g`` is the grid
+    carbon of that energy in gCO2 (on-site PV covers the site's load first, shared pro rata over the hour) and
+    ``cost`` its price in the tariff's currency units. ``deferred_s`` is how long the task was held before
+    dispatch (temporal shifting); ``arrival_s`` is the dispatch time, as for a task held in ``isolated`` mode.
     """
 
     task_id: int
@@ -115,6 +132,10 @@ class Outcome:
     predicted_latency_s: float = math.nan
     latency_bound_s: float = math.inf
     reason: str = ""
+    energy_j: float = math.nan
+    carbon_g: float = math.nan
+    cost: float = math.nan
+    deferred_s: float = 0.0
 
     @property
     def met_bound(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from cpnkit.errors import ConfigError
 from cpnkit.model.compute import Device, Site
+from cpnkit.model.energy import EnergySnapshot
 from cpnkit.model.predictor import LatencyPredictor
 from cpnkit.model.topology import Path, Topology
 
@@ -96,6 +97,8 @@ class Snapshot:
         link_load_bps: Load of every link (by link id) at the last telemetry report, in bit/s — what a traffic
             engineering controller reads from link counters (stale by up to one period); ``None`` when unknown.
         truth: The true state, for privileged reference schedulers only (``None`` for everyone else).
+        energy: Energy signals per site (carbon intensity, price, PV, PUE), device power and forecasts, as of the
+            last telemetry report; ``None`` when the scenario has no energy model.
     """
 
     time_s: float
@@ -107,6 +110,7 @@ class Snapshot:
     predictor: LatencyPredictor | None = None
     link_load_bps: Sequence[float] | None = None
     truth: GroundTruth | None = None
+    energy: EnergySnapshot | None = None
 
     def probe(self, path: Path) -> PathProbe:
         """Probe ``path`` through the attached prober.

@@ -28,6 +28,10 @@ class Task:
         latency_bound_s: Latency bound requested by the user, in s (``inf`` when none).
         splittable: Whether the input may be split over several paths.
         compute_type: Preferred device class (``"gpu"``, ...) or ``""`` for any.
+        deferrable_window_s: How long the task may wait before it starts, in s (0: it starts on arrival). A
+            scheduler may hold a deferrable task and dispatch it at any time in
+            ``[arrival_s, arrival_s + deferrable_window_s]`` (temporal shifting); its latency bound counts from
+            the dispatch.
     """
 
     id: int
@@ -39,6 +43,7 @@ class Task:
     latency_bound_s: float = math.inf
     splittable: bool = True
     compute_type: str = ""
+    deferrable_window_s: float = 0.0
 
     def __post_init__(self) -> None:
         check_non_negative(f"task {self.id}: arrival_s", self.arrival_s, "arrival times start at 0 s", TaskError)
@@ -62,6 +67,11 @@ class Task:
         if math.isnan(self.latency_bound_s) or self.latency_bound_s <= 0:
             raise TaskError(
                 f"task {self.id}: latency_bound_s={self.latency_bound_s!r} must be > 0 (use inf for no bound)"
+            )
+        if not (math.isfinite(self.deferrable_window_s) and self.deferrable_window_s >= 0):
+            raise TaskError(
+                f"task {self.id}: deferrable_window_s={self.deferrable_window_s!r} must be finite and >= 0 s "
+                "(0 for a task that starts on arrival)"
             )
         if not self.source:
             raise TaskError(f"task {self.id}: source must name the access node")

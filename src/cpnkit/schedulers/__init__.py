@@ -4,6 +4,7 @@ from cpnkit.schedulers.agent import Action, Agent, Observation
 from cpnkit.schedulers.base import Scheduler
 from cpnkit.schedulers.features import CandidateEncoder, CandidateGraph, project_split
 from cpnkit.schedulers.filter import Candidate, CandidateFilter
+from cpnkit.schedulers.green import CarbonAwareScheduler, WeightedScheduler, predict_footprint
 from cpnkit.schedulers.lp import min_max_utilisation_split
 from cpnkit.schedulers.paper import (
     Base1Scheduler,
@@ -29,6 +30,7 @@ __all__ = [
     "CandidateEncoder",
     "CandidateFilter",
     "CandidateGraph",
+    "CarbonAwareScheduler",
     "NearestEcmpScheduler",
     "Observation",
     "OracleScheduler",
@@ -38,9 +40,11 @@ __all__ = [
     "SchedulerRegistry",
     "SchedulerSpec",
     "WaterfillScheduler",
+    "WeightedScheduler",
     "evaluate_decision",
     "make",
     "min_max_utilisation_split",
     "project_split",
+    "predict_footprint",
     "registry",
 ]

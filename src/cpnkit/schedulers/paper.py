@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +42,7 @@ __all__ = [
     "Base2Scheduler",
     "Base3Scheduler",
     "Base4Scheduler",
+    "CandidatePrediction",
     "OracleScheduler",
     "QueueEstimator",
     "WaterfillScheduler",
@@ -133,6 +135,23 @@ def mean_service_s(predictor: LatencyPredictor, model: str, cache: dict[tuple[in
             mean = float(np.mean(predictor.predict(np.arange(15_625), model)))
         cache[key] = mean
     return mean
+
+
+@dataclass(frozen=True, slots=True)
+class CandidatePrediction:
+    """Waterfill's prediction for one candidate.
+
+    Attributes:
+        candidate: The candidate.
+        latency_s: Predicted response latency, in s.
+        split: The water-filling split over the candidate's paths.
+        transmission_s: Predicted transmission time of that split, in s.
+    """
+
+    candidate: Candidate
+    latency_s: float
+    split: tuple[float, ...]
+    transmission_s: float
 
 
 class QueueEstimator:
@@ -327,11 +346,14 @@ class WaterfillScheduler(_FilteredScheduler):
         self._mean_service: dict[tuple[int, str], float] = {}
         self._costs: _PathCosts | None = None
 
-    def _choose(self, task: Task, snapshot: Snapshot, candidates: list[Candidate]) -> Decision:
+    def predict(self, task: Task, snapshot: Snapshot, candidates: list[Candidate]) -> list[CandidatePrediction]:
+        """Predicted response latency of ``task`` at each candidate, with its water-filling split (no side effects).
+
+        Carbon- and cost-aware schedulers reuse this prediction and choose by another rule.
+        """
         predictor = predictor_of(snapshot, self.predictor)
         costs = self._costs = _PathCosts.for_topology(self._costs, snapshot.topology)
-        best: tuple[float, Candidate, tuple[float, ...], float] | None = None
-        scores: dict[str, float] = {}
+        out = []
         for cand in candidates:
             probes = [snapshot.probe(p) for p in cand.paths]
             delays = [pr.one_way_delay_s for pr in probes]
@@ -345,17 +367,20 @@ class WaterfillScheduler(_FilteredScheduler):
                 + cand.predicted_compute_s
                 + costs.return_s(cand.site, task.source, task.result_bytes)
             )
-            scores[cand.device.id] = total
-            if best is None or total < best[0]:
-                best = (total, cand, split, transmission)
-        assert best is not None  # the filter returns >= 1 candidate or raises
-        total, chosen, split, transmission = best
+            out.append(CandidatePrediction(cand, total, split, transmission))
+        return out
+
+    def _choose(self, task: Task, snapshot: Snapshot, candidates: list[Candidate]) -> Decision:
+        predictions = self.predict(task, snapshot, candidates)
+        scores = {p.candidate.device.id: p.latency_s for p in predictions}
+        best = min(predictions, key=lambda p: p.latency_s)  # first of equals: the nearest
+        chosen = best.candidate
         self.queues.record(chosen.device.id, snapshot.time_s, chosen.predicted_compute_s)
         reason = (
-            f"least predicted response {total * 1e3:.3f} ms of {len(candidates)} candidates "
-            f"(transmission {transmission * 1e3:.3f} ms, compute {chosen.predicted_compute_s * 1e3:.3f} ms)"
+            f"least predicted response {best.latency_s * 1e3:.3f} ms of {len(candidates)} candidates "
+            f"(transmission {best.transmission_s * 1e3:.3f} ms, compute {chosen.predicted_compute_s * 1e3:.3f} ms)"
         )
-        return self._decision(task, chosen, split, scores, reason, predicted_s=total)
+        return self._decision(task, chosen, best.split, scores, reason, predicted_s=best.latency_s)
 
 
 def evaluate_decision(

@@ -136,6 +136,17 @@ registry.register(
     "waterfill over the 5 sites of least latency lower bound, any device class (beyond the paper's filter)",
 )
 registry.register(
+    "carbon-aware",
+    "cpnkit.schedulers.green:CarbonAwareScheduler",
+    "least predicted carbon among candidates predicted to meet the latency bound (else the fastest); "
+    "defers deferrable tasks to the forecast low",
+)
+registry.register(
+    "weighted",
+    "cpnkit.schedulers.green:WeightedScheduler",
+    "least latency + lambda x carbon + mu x cost (lambda_s_per_g, mu_s_per_cost); temporal shifting",
+)
+registry.register(
     "oracle",
     "cpnkit.schedulers.paper:OracleScheduler",
     "PRIVILEGED reference: the waterfill rule on the true state over every site (not a product scheduler)",

@@ -9,8 +9,9 @@ from cpnkit.model import Decision, Link, Snapshot, Task, Topology
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.engine import Simulator
 from cpnkit.sim.invariants import check_result
-from cpnkit.sim.scenario import SimConfig
-from cpnkit.sim.testing import make_scenario
+from cpnkit.sim.result import SimResult
+from cpnkit.sim.scenario import Scenario, SimConfig
+from cpnkit.sim.testing import make_scenario, toy_energy_model
 
 __all__ = ["check_scheduler"]
 
@@ -47,8 +48,10 @@ def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0, twin
     """Run ``scheduler`` on a small diamond scenario in both modes and check every invariant.
 
     Checks every decision (valid site, device and paths, splits >= 0 summing to 1, the site among the scheduler's
-    filtered candidates when it exposes ``candidates(task, snapshot)``) and every run invariant. With ``twin`` — a
-    second instance built with the same seed — the two must decide identically (determinism per seed).
+    filtered candidates when it exposes ``candidates(task, snapshot)``, a start within the task's deferral window)
+    and every run invariant. With ``twin`` — a second instance built with the same seed — the two must decide
+    identically (determinism per seed). The scenario carries energy signals (two regions whose carbon intensity
+    alternates every 20 ms) and every fifth task may be deferred by up to 50 ms.
 
     Raises:
         InvariantError: a decision or the run broke an invariant.
@@ -65,14 +68,19 @@ def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0, twin
             input_bytes=2e5 * (1 + i % 5),
             splittable=i % 4 != 0,
             latency_bound_s=math.inf,
+            deferrable_window_s=0.05 if i % 5 == 0 else 0.0,
         )
         for i in range(n_tasks)
     ]
-    scenario = make_scenario(topology, ["t", "y"], tasks, models=("fast", "slow"), name="check-diamond4")
+    energy = toy_energy_model(("fast", "slow"), carbon={"A": [300.0, 50.0, 200.0], "B": [100.0, 250.0]}, step_s=0.02)
+    scenario = make_scenario(
+        topology, ["t", "y"], tasks, models=("fast", "slow"), name="check-diamond4", regions=("A", "B"), energy=energy
+    )
     for mode in ("online", "isolated"):
         config = SimConfig(mode=mode, check_capacity=True, invalid_decision="raise")
         result = Simulator(scenario, _Checked(scheduler), config, seed=seed).run()
         check_result(result, scenario)
+        _check_starts(result, scenario)
         if twin is not None:
             again = Simulator(scenario, twin, config, seed=seed).run()
             if again.decisions != result.decisions:
@@ -84,3 +92,14 @@ def check_scheduler(scheduler: Scheduler, n_tasks: int = 30, seed: int = 0, twin
                 raise InvariantError(
                     f"{scheduler.name}: two instances with the same seed decided differently ({mode}): {first}"
                 )
+
+
+def _check_starts(result: SimResult, scenario: Scenario) -> None:
+    tasks = {t.id: t for t in scenario.tasks}
+    for o in result.outcomes:
+        task = tasks[o.task_id]
+        if o.status == "completed" and o.deferred_s > 0 and o.arrival_s > task.arrival_s + task.deferrable_window_s:
+            raise InvariantError(
+                f"task {o.task_id} started at {o.arrival_s} s, after its window ends at "
+                f"{task.arrival_s + task.deferrable_window_s} s"
+            )

@@ -25,10 +25,22 @@ import numpy as np
 import numpy.typing as npt
 
 from cpnkit.errors import CpnError, DecisionError, InfeasibleError
-from cpnkit.model import Decision, Device, DeviceTelemetry, Outcome, Path, PathProbe, Site, Snapshot, Task
+from cpnkit.model import (
+    Decision,
+    Device,
+    DeviceTelemetry,
+    EnergySnapshot,
+    Outcome,
+    Path,
+    PathProbe,
+    Site,
+    Snapshot,
+    Task,
+)
 from cpnkit.perception import mm1_mean_wait_s, probe_path
 from cpnkit.perception.probes import MAX_PROBE_UTILISATION
 from cpnkit.schedulers import Scheduler
+from cpnkit.sim.energy import EnergyMeter
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 from cpnkit.sim.result import SimResult
 from cpnkit.sim.scenario import Scenario, SimConfig
@@ -36,7 +48,7 @@ from cpnkit.sim.scenario import Scenario, SimConfig
 __all__ = ["Simulator", "simulate"]
 
 # event kinds
-_ARRIVAL, _NET, _READY, _DONE, _FINISH, _BACKGROUND, _TELEMETRY = range(7)
+_ARRIVAL, _NET, _READY, _DONE, _FINISH, _BACKGROUND, _TELEMETRY, _DISPATCH = range(8)
 _JITTER_BLOCK = 4096
 
 ProgressCallback = Callable[[int, int], None]
@@ -48,6 +60,7 @@ class _Job:
     __slots__ = (
         "admitted_s",
         "decision",
+        "deferred_s",
         "device",
         "done_s",
         "pending",
@@ -61,6 +74,7 @@ class _Job:
         self.task = task
         self.admitted_s = admitted_s
         self.decision: Decision | None = None
+        self.deferred_s = 0.0
         self.device: _DeviceState | None = None
         self.pending = 0
         self.ready_s = admitted_s
@@ -158,6 +172,17 @@ class Simulator:
         self._link_load: tuple[float, ...] = tuple(float(x) for x in self._bg_load)
         self._probe_load: npt.NDArray[np.float64] | None = None  # link loads for probes within one decision
         self._truth = _Truth(self) if getattr(self.scheduler, "privileged", False) else None
+        self._setup_energy()
+
+    def _setup_energy(self) -> None:
+        """Energy accounting and the energy snapshot, when the scenario has an energy model."""
+        model = self.scenario.energy
+        self._meter = (
+            EnergyMeter(model, self.scenario.sites, self.scenario.topology, self.scenario.latency_table)
+            if model is not None
+            else None
+        )
+        self._energy: EnergySnapshot | None = self._meter.snapshot(0.0, ()) if self._meter is not None else None
 
     # -- public --------------------------------------------------------------------------------------
     def run(self, progress: ProgressCallback | None = None) -> SimResult:
@@ -243,6 +268,9 @@ class Simulator:
                 self._on_finish(obj, time_s)
             elif kind == _BACKGROUND:
                 self._on_background(time_s)
+            elif kind == _DISPATCH:
+                self._in_system += 1
+                self._dispatch(obj, time_s)
             else:
                 self._on_telemetry(time_s)
             self._events += 1
@@ -298,6 +326,9 @@ class Simulator:
         if self._progress is not None:
             self._progress(self._finished, total)
         outcomes = sorted(self._outcomes, key=lambda o: o.task_id)
+        energy = None
+        if self._meter is not None:
+            outcomes, energy = self._meter.finalize(self._now, outcomes)
         stats: dict[str, Any] = {
             "events": self._events,
             "bits_sent": self._net.bits_sent,
@@ -321,6 +352,7 @@ class Simulator:
             decisions=tuple(self._decisions),
             stats=stats,
             meta=dict(self.scenario.meta),
+            energy=energy,
         )
 
     @property
@@ -375,6 +407,7 @@ class Simulator:
             predictor=self.scenario.predictor,
             link_load_bps=self._link_load,
             truth=self._truth,
+            energy=self._energy,
         )
         self._probe_load = None
         self._pending = (job, snapshot)
@@ -408,9 +441,29 @@ class Simulator:
             self._invalid(job, exc)
             return
         job.decision = decision
+        if decision.start_s > now:  # temporal shifting: hold the task (nan compares false: start now)
+            self._hold(job, decision.start_s, now)
+            return
+        self._dispatch(job, now)
+
+    def _hold(self, job: _Job, start_s: float, now: float) -> None:
+        """Hold a deferred task until ``start_s``; it leaves the system meanwhile (isolated mode admits the next)."""
+        job.deferred_s = start_s - now
+        self._in_system -= 1
+        self._push(start_s, _DISPATCH, job)
+        if self._waiting and self._in_system == 0:
+            self._admit(self._waiting.popleft(), now)
+
+    def _dispatch(self, job: _Job, now: float) -> None:
+        """Send a decided task's data on its paths now; its response time counts from here."""
+        task = job.task
+        decision = cast(Decision, job.decision)
+        job.admitted_s = job.ready_s = now
         job.device = self._device_state[decision.device]
         job.device.inbound_s += float(self._latency[task.arch_idx, job.device.column])
         self._decisions.append(decision)
+        if self._meter is not None:
+            self._meter.on_dispatch(task, decision, now)
         for path, share in zip(decision.paths, decision.split, strict=True):
             if share <= 0.0:
                 continue
@@ -457,6 +510,13 @@ class Simulator:
         if used > 1 and not task.splittable:
             raise DecisionError(
                 f"task {task.id} is not splittable but the decision sends data on {used} paths; use one path"
+            )
+        start = decision.start_s
+        latest = max(self._now, task.arrival_s + task.deferrable_window_s)
+        if start < self._now or start > latest:  # nan passes: start now
+            raise DecisionError(
+                f"task {task.id}: start_s={start!r} is outside [{self._now!r}, {latest!r}] (the decision time to "
+                f"arrival + deferrable_window_s={task.deferrable_window_s!r}); start within the task's window"
             )
 
     def _reject(self, job: _Job, now: float, reason: str, scheduler: str) -> None:
@@ -519,6 +579,8 @@ class Simulator:
         device.busy_since_s = now
         job.start_s = now
         job.service_s = self._service_time(job, device)
+        if self._meter is not None:
+            self._meter.on_service(job.task.id, device.device.id, job.task.arch_idx, now, job.service_s)
         self._push(now + job.service_s, _DONE, job)
 
     def _on_done(self, job: _Job, now: float) -> None:
@@ -562,6 +624,7 @@ class Simulator:
                 finish_s=now,
                 predicted_latency_s=decision.predicted_latency_s,
                 latency_bound_s=task.latency_bound_s,
+                deferred_s=job.deferred_s,
             )
         )
         self._task_left(now)
@@ -620,6 +683,9 @@ class Simulator:
             reports[device_id] = DeviceTelemetry(device_id, queue, min(1.0, busy / period), now)
         self._telemetry = MappingProxyType(reports)
         self._link_load = tuple(self._net.link_load_bps(self._bg_load, now))
+        meter, energy = self._meter, self._energy
+        if meter is not None and energy is not None and now - energy.time_s >= meter.model.report_period_s:
+            self._energy = meter.snapshot(now, [d for d, st in self._device_state.items() if st.busy is not None])
         self._push(now + period, _TELEMETRY, None)
 
     def _probe(self, path: Path) -> PathProbe:

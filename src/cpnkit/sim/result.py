@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from cpnkit.model import Decision, Outcome
+from cpnkit.sim.energy import EnergyReport
 
 __all__ = ["OUTCOME_COLUMNS", "SimResult"]
 
@@ -31,6 +32,7 @@ class SimResult:
         decisions: The applied (valid, non-rejection) decisions, in decision order.
         stats: Engine counters (events, bits sent/delivered, max link load ratio when checked, ...).
         meta: Scenario provenance (seeds, data sources, configs).
+        energy: Metered energy, carbon and cost per site and interval (``None`` without an energy model).
     """
 
     scenario: str
@@ -42,6 +44,7 @@ class SimResult:
     decisions: tuple[Decision, ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
+    energy: EnergyReport | None = None
 
     def completed(self) -> list[Outcome]:
         """Outcomes of completed tasks."""
@@ -85,4 +88,17 @@ class SimResult:
             "slo_met": met / self.n_tasks if self.n_tasks else math.nan,
             **{f"share_{name}": (value / total if total > 0 else math.nan) for name, value in parts.items()},
             "sim_end_s": self.stats.get("sim_end_s", math.nan),
+            **self._energy_summary(done),
+        }
+
+    def _energy_summary(self, done: list[Outcome]) -> dict[str, Any]:
+        if self.energy is None:
+            return {}
+        deferred = [o for o in done if o.deferred_s > 0]
+        return {
+            **self.energy.summary(),
+            "task_energy_j": float(np.sum([o.energy_j for o in done])) if done else 0.0,
+            "task_carbon_g": float(np.sum([o.carbon_g for o in done])) if done else 0.0,
+            "task_cost": float(np.sum([o.cost for o in done])) if done else 0.0,
+            "deferred_tasks": len(deferred),
         }

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cpnkit.errors import ConfigError
-from cpnkit.estimate import TransportConfig
+from cpnkit.estimate import EnergyModel, TransportConfig
 from cpnkit.model import LatencyPredictor, LatencyTable, Site, Task, Topology
 from cpnkit.perception import ProbeConfig
 from cpnkit.sim.background import BackgroundTraffic
@@ -73,6 +73,8 @@ class Scenario:
         meta: Provenance: seeds, configs, data sources.
         predictor: The compute-latency predictor schedulers see through the ``Snapshot`` (``None``: none; the
             simulator always serves tasks at the measured ``latency_table`` times).
+        energy: Power, PUE, carbon traces, PV and prices for energy accounting (``None``: no accounting; outcomes
+            carry NaN energy, carbon and cost). Every site's region needs a carbon trace.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Scenario:
     access_points: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
     predictor: LatencyPredictor | None = None
+    energy: EnergyModel | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", tuple(self.sites))
@@ -123,6 +126,8 @@ class Scenario:
                     f"task {task.id}: arch_idx {task.arch_idx} is outside the latency table "
                     f"({self.latency_table.n_archs} architectures)"
                 )
+        if self.energy is not None:
+            self.energy.check_sites(self.sites)
         if self.background.load_bps.shape[1] != len(self.topology.links):
             raise ConfigError(
                 f"background has {self.background.load_bps.shape[1]} links, topology {len(self.topology.links)}; "

@@ -29,6 +29,9 @@ class WorkloadConfig:
         splittable: Whether tasks may be split over several paths.
         arch_pool: NAS-Bench-201 architecture indices tasks draw their model from, uniformly (``None``: all
             15,625); the task mixes of ``cpnkit.datasets.ScenarioConfig`` (io, compute) set it.
+        deferrable_fraction: Share of tasks that are deferrable (drawn independently per task), 0..1.
+        deferrable_window_s: Deferral window of a deferrable task, in s (temporal shifting; > 0 when the fraction
+            is).
     """
 
     n_tasks: int = 1000
@@ -39,6 +42,8 @@ class WorkloadConfig:
     latency_bound_s: float = math.inf
     splittable: bool = True
     arch_pool: tuple[int, ...] | None = None
+    deferrable_fraction: float = 0.0
+    deferrable_window_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not (isinstance(self.n_tasks, int) and self.n_tasks >= 1):
@@ -54,6 +59,15 @@ class WorkloadConfig:
             raise TaskError(f"result_bytes={self.result_bytes!r} must be finite and >= 0")
         if math.isnan(self.latency_bound_s) or self.latency_bound_s <= 0:
             raise TaskError(f"latency_bound_s={self.latency_bound_s!r} must be > 0 (inf for none)")
+        if not (0.0 <= self.deferrable_fraction <= 1.0):
+            raise ConfigError(f"deferrable_fraction={self.deferrable_fraction!r} must be in [0, 1]")
+        if not (math.isfinite(self.deferrable_window_s) and self.deferrable_window_s >= 0):
+            raise ConfigError(f"deferrable_window_s={self.deferrable_window_s!r} must be finite and >= 0 s")
+        if self.deferrable_fraction > 0 and self.deferrable_window_s <= 0:
+            raise ConfigError(
+                f"deferrable_fraction={self.deferrable_fraction!r} needs a deferrable_window_s > 0 "
+                "(how long a deferrable task may wait, e.g. 8 * 3600)"
+            )
         if self.arch_pool is not None:
             if not self.arch_pool:
                 raise ConfigError("arch_pool is empty; give at least one architecture index, or None for all")
@@ -63,6 +77,14 @@ class WorkloadConfig:
                     f"arch_pool holds {bad[:3]!r}, outside the NAS-Bench-201 indices 0..{NB201_ARCHS - 1}; "
                     "give indices from load_architectures()"
                 )
+
+
+def _windows(n: int, config: WorkloadConfig, rng: np.random.Generator) -> list[float]:
+    """Deferral window per task; drawn after everything else, so a workload without deferral is unchanged."""
+    if config.deferrable_fraction <= 0:
+        return [0.0] * n
+    chosen = rng.random(n) < config.deferrable_fraction
+    return [config.deferrable_window_s if c else 0.0 for c in chosen.tolist()]
 
 
 def _task_attributes(
@@ -93,6 +115,7 @@ def poisson_workload(
     arrivals = np.cumsum(rng.exponential(1.0 / config.arrival_rate_per_s, size=n))
     sources = rng.integers(0, len(access_points), size=n)
     archs, sizes = _task_attributes(n, config, rng)
+    windows = _windows(n, config, rng)
     return tuple(
         Task(
             id=i,
@@ -103,6 +126,7 @@ def poisson_workload(
             result_bytes=config.result_bytes,
             latency_bound_s=config.latency_bound_s,
             splittable=config.splittable,
+            deferrable_window_s=windows[i],
         )
         for i in range(n)
     )
@@ -125,6 +149,7 @@ def trace_workload(
     if times.size and (not np.isfinite(times).all() or (times < 0).any() or (np.diff(times) < 0).any()):
         raise TaskError("trace arrival times must be finite, >= 0 and non-decreasing (sort the trace by time)")
     archs, sizes = _task_attributes(len(times), config, rng)
+    windows = _windows(len(times), config, rng)
     return tuple(
         Task(
             id=i,
@@ -135,6 +160,7 @@ def trace_workload(
             result_bytes=config.result_bytes,
             latency_bound_s=config.latency_bound_s,
             splittable=config.splittable,
+            deferrable_window_s=windows[i],
         )
         for i in range(len(times))
     )
