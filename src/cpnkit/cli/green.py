@@ -144,7 +144,7 @@ def pareto(
     fig.tight_layout()
     fig.savefig(out / "pareto.png", dpi=120)
     plt.close(fig)
-    table = Table(title=f"weighted on {topology}, seed {seed}: {len(runs[0:1]) and runs[0]['n_tasks']} tasks per run")
+    table = Table(title=f"weighted on {topology}, seed {seed}: {runs[0]['n_tasks']} tasks per run")
     for col in ("lambda s/g", "mean ms", "p95 ms", "SLO met", "task carbon g", "task energy J", "Pareto"):
         table.add_column(col, justify="right")
     for r, f in zip(runs, front, strict=True):
