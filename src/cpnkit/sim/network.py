@@ -274,12 +274,24 @@ class FlowNetwork:
         the max-min allocation; otherwise (and always under ``fluid``) every flow is.
         """
         if self._coasting:
-            # bring the coasting flows the changes touch up to date first (all of them for a full reallocation)
+            # Bring up to date the coasting flows whose plan a change may void: all of them for a full
+            # reallocation; else those on changed links that now carry an uncapped flow or more reserved caps
+            # than fit. On other changed links the plan stays exact (what it reserved still fits, nobody's share
+            # depends on it), e.g. when another window-limited flow joins or a flow leaves.
             if self._full:
                 touched = list(self._coasting)  # sorted below
             else:
-                link_capped = self._link_capped
-                touched = list({f: None for link in self._dirty_links for f in link_capped[link] if f.coast})
+                link_capped, link_uncapped = self._link_capped, self._link_uncapped
+                load, residual = self._capped_load, self.residual_bps
+                touched = list(
+                    {
+                        f: None
+                        for link in self._dirty_links
+                        if link_uncapped[link] or load[link] > residual[link]
+                        for f in link_capped[link]
+                        if f.coast
+                    }
+                )
             touched.sort(key=lambda f: f.id)  # sets iterate by hash: fix the order
             for flow in touched:
                 if flow.coast:
@@ -385,9 +397,8 @@ class FlowNetwork:
         """A flow's rate at ``now`` (a coasting flow's cap in the round that contains ``now``)."""
         if not flow.coast:
             return flow.rate
-        time_eps = 8.0 * math.ulp(max(now, 1.0))
         rate, boundary, left = flow.rate, flow.round_end_s, flow.coast
-        while left and boundary <= now + time_eps:
+        while left and boundary < now:  # a boundary at `now` itself counts once its event has been played
             rate *= 2.0
             boundary += flow.rtt_s
             left -= 1
