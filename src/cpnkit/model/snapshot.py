@@ -97,6 +97,9 @@ class Snapshot:
         link_load_bps: Load of every link (by link id) at the last telemetry report, in bit/s — what a traffic
             engineering controller reads from link counters (stale by up to one period); ``None`` when unknown.
         truth: The true state, for privileged reference schedulers only (``None`` for everyone else).
+        transport: The network's transport model (a ``cpnkit.estimate.TransportConfig``: TCP slow start or the
+            fluid ideal) — public knowledge an operator has, so schedulers predict transmission with the model
+            the network runs; ``None`` when unknown (schedulers then assume fluid).
         energy: Energy signals per site (carbon intensity, price, PV, PUE), device power and forecasts, as of the
             last telemetry report; ``None`` when the scenario has no energy model.
     """
@@ -110,6 +113,7 @@ class Snapshot:
     predictor: LatencyPredictor | None = None
     link_load_bps: Sequence[float] | None = None
     truth: GroundTruth | None = None
+    transport: object | None = None
     energy: EnergySnapshot | None = None
 
     def probe(self, path: Path) -> PathProbe:

@@ -44,7 +44,7 @@ __all__ = [
     "evaluate_decision",
     "make",
     "min_max_utilisation_split",
-    "project_split",
     "predict_footprint",
+    "project_split",
     "registry",
 ]

@@ -119,7 +119,7 @@ class _GreenScheduler(WaterfillScheduler):
         k_paths: int = 3,
         seed: int | None = None,
         predictor: LatencyPredictor | None = None,
-        transport: TransportName | TransportConfig = "fluid",
+        transport: TransportName | TransportConfig | None = None,
         filter_rule: Literal["class", "bound"] = "class",
         shift: bool = True,
     ) -> None:
@@ -170,7 +170,7 @@ class CarbonAwareScheduler(_GreenScheduler):
         k_paths: Paths per node (paper: 3).
         seed: Unused (deterministic); accepted like every scheduler's.
         predictor: Compute-latency predictor (default: the snapshot's).
-        transport: How transmission is predicted (``fluid`` or ``tcp``).
+        transport: How transmission is predicted (``fluid``, ``tcp``; ``None``: the network's, from the snapshot).
         filter_rule: ``class`` (the paper's filter) or ``bound``.
         shift: Defer deferrable tasks to their forecast-lowest start (temporal shifting); ``False``: start now.
     """
@@ -230,7 +230,7 @@ class WeightedScheduler(_GreenScheduler):
         k_paths: int = 3,
         seed: int | None = None,
         predictor: LatencyPredictor | None = None,
-        transport: TransportName | TransportConfig = "fluid",
+        transport: TransportName | TransportConfig | None = None,
         filter_rule: Literal["class", "bound"] = "class",
         shift: bool = True,
     ) -> None:

@@ -60,12 +60,24 @@ MIN_RATE_FRACTION = 1e-3
 TransportName = Literal["fluid", "tcp"]
 
 
-def _transport(transport: TransportName | TransportConfig) -> TransportConfig:
-    if isinstance(transport, TransportConfig):
+def _transport(transport: TransportName | TransportConfig | None) -> TransportConfig | None:
+    if transport is None or isinstance(transport, TransportConfig):
         return transport
     if transport not in ("fluid", "tcp"):
         raise ConfigError(f"transport={transport!r} must be 'fluid' or 'tcp' (or a TransportConfig)")
     return TransportConfig(model=transport)
+
+
+def transport_of(snapshot: Snapshot, override: TransportConfig | None = None) -> TransportConfig:
+    """The transport model to predict with: ``override``, else the network's (``snapshot.transport``), else fluid."""
+    if override is not None:
+        return override
+    if isinstance(snapshot.transport, TransportConfig):
+        return snapshot.transport
+    return _FLUID
+
+
+_FLUID = TransportConfig(model="fluid")
 
 
 def return_time_s(topology: Topology, site: str, source: str, result_bytes: float) -> float:
@@ -325,7 +337,8 @@ class WaterfillScheduler(_FilteredScheduler):
         k_paths: Paths per node (paper: 3).
         seed: Unused (the rule is deterministic); accepted like every scheduler's.
         predictor: Compute-latency predictor (default: the snapshot's).
-        transport: How transmission is predicted: ``"fluid"`` (closed form) or ``"tcp"`` (slow-start aware).
+        transport: How transmission is predicted: ``"fluid"`` (closed form), ``"tcp"`` (slow-start aware), or
+            ``None`` (default) for the network's own model (``snapshot.transport``; fluid when unknown).
         filter_rule: ``"class"`` (the paper's filter) or ``"bound"`` (least latency lower bound, any class).
     """
 
@@ -337,7 +350,7 @@ class WaterfillScheduler(_FilteredScheduler):
         k_paths: int = 3,
         seed: int | None = None,
         predictor: LatencyPredictor | None = None,
-        transport: TransportName | TransportConfig = "fluid",
+        transport: TransportName | TransportConfig | None = None,
         filter_rule: Literal["class", "bound"] = "class",
     ) -> None:
         super().__init__(n_candidates, k_paths, seed, predictor, filter_rule)
@@ -358,7 +371,9 @@ class WaterfillScheduler(_FilteredScheduler):
             probes = [snapshot.probe(p) for p in cand.paths]
             delays = [pr.one_way_delay_s for pr in probes]
             rates = [max(pr.available_bps, costs.floor_bps(pr.path)) for pr in probes]
-            split, transmission = _transmission_s(task.input_bytes, delays, rates, task.splittable, self.transport)
+            split, transmission = _transmission_s(
+                task.input_bytes, delays, rates, task.splittable, transport_of(snapshot, self.transport)
+            )
             wait = self.queues.wait_s(
                 cand.device.id, snapshot, mean_service_s(predictor, cand.device.model, self._mean_service)
             )
@@ -387,7 +402,7 @@ def evaluate_decision(
     task: Task,
     decision: Decision,
     snapshot: Snapshot,
-    transport: TransportName | TransportConfig = "fluid",
+    transport: TransportName | TransportConfig | None = None,
 ) -> float:
     """The response latency of ``decision`` predicted on the simulator's true state (``snapshot.truth``).
 
@@ -401,7 +416,7 @@ def evaluate_decision(
     truth = snapshot.truth
     if truth is None:
         raise ConfigError("evaluate_decision needs Snapshot.truth; the simulator gives it to privileged schedulers")
-    config = _transport(transport)
+    config = transport_of(snapshot, _transport(transport))
     topology = snapshot.topology
     transmission = 0.0
     for path, share in zip(decision.paths, decision.split, strict=True):
@@ -433,7 +448,7 @@ class OracleScheduler:
         n_candidates: Candidates kept by the filter (``scope="candidates"`` only).
         k_paths: Paths per site (shortest by delay).
         seed: Unused; accepted like every scheduler's.
-        transport: How transmission is evaluated (match the simulator's for a tight reference).
+        transport: How transmission is evaluated; ``None`` (default): the network's own (``snapshot.transport``).
         scope: ``"all"`` sites (default) or the filtered ``"candidates"``.
     """
 
@@ -445,7 +460,7 @@ class OracleScheduler:
         n_candidates: int = 5,
         k_paths: int = 3,
         seed: int | None = None,
-        transport: TransportName | TransportConfig = "fluid",
+        transport: TransportName | TransportConfig | None = None,
         scope: Literal["all", "candidates"] = "all",
     ) -> None:
         check_counts(n_candidates, k_paths)
@@ -495,7 +510,9 @@ class OracleScheduler:
             states = [truth.path_state(p) for p in paths]
             delays = [d for d, _ in states]
             rates = [max(a, costs.floor_bps(p)) for (_, a), p in zip(states, paths, strict=True)]
-            split, transmission = _transmission_s(task.input_bytes, delays, rates, task.splittable, self.transport)
+            split, transmission = _transmission_s(
+                task.input_bytes, delays, rates, task.splittable, transport_of(snapshot, self.transport)
+            )
             total = max(transmission, truth.device_backlog_s(device)) + truth.compute_s(task.arch_idx, device) + back
             scores[device] = total
             if best is None or total < best[0]:

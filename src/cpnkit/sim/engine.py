@@ -407,6 +407,7 @@ class Simulator:
             predictor=self.scenario.predictor,
             link_load_bps=self._link_load,
             truth=self._truth,
+            transport=self.config.transport,
             energy=self._energy,
         )
         self._probe_load = None
