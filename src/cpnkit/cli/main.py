@@ -18,6 +18,7 @@ from rich.table import Table
 from cpnkit.cli._progress import progress_bar
 from cpnkit.cli.bench import bench_app
 from cpnkit.cli.predictor import predictor_app
+from cpnkit.cli.train import train_command
 from cpnkit.cli.validate import validate_app
 from cpnkit.errors import CpnError
 
@@ -35,6 +36,7 @@ app.add_typer(sched_app, name="schedulers")
 app.add_typer(validate_app, name="validate")
 app.add_typer(predictor_app, name="predictor")
 app.add_typer(bench_app, name="bench")
+app.command("train")(train_command)
 
 console = Console()
 err_console = Console(stderr=True)
