@@ -19,6 +19,7 @@ from cpnkit.cli._progress import progress_bar
 from cpnkit.cli.bench import bench_app
 from cpnkit.cli.green import pareto
 from cpnkit.cli.predictor import predictor_app
+from cpnkit.cli.train import train_command
 from cpnkit.cli.validate import validate_app
 from cpnkit.errors import CpnError
 
@@ -37,6 +38,7 @@ app.add_typer(validate_app, name="validate")
 app.add_typer(predictor_app, name="predictor")
 app.add_typer(bench_app, name="bench")
 app.command("pareto")(pareto)
+app.command("train")(train_command)
 
 console = Console()
 err_console = Console(stderr=True)

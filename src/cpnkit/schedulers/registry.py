@@ -135,6 +135,13 @@ registry.register(
     "cpnkit.schedulers.paper:bound_waterfill",
     "waterfill over the 5 sites of least latency lower bound, any device class (beyond the paper's filter)",
 )
+for _id, _factory, _text in (
+    ("rlms-cpn", "rlms_cpn", "RLMS-CPN: SyncGNN + actor-critic, bundled policy per topology (general one elsewhere)"),
+    ("rlms-mlp", "rlms_mlp", "RLMS-CPN ablation (paper Table 4): an MLP in place of SyncGNN, bundled policy"),
+    ("gnn-dqn", "gnn_dqn", "paper baseline (ref. [8]): SyncGNN + DQN over node x split options, bandwidth reward"),
+):
+    # bundled weights are I/O, so the factories live in the datasets adapter (cpnkit.datasets.policies)
+    registry.register(_id, f"cpnkit.datasets.policies:{_factory}", _text)
 registry.register(
     "carbon-aware",
     "cpnkit.schedulers.green:CarbonAwareScheduler",

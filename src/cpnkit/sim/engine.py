@@ -269,7 +269,7 @@ class Simulator:
             elif kind == _BACKGROUND:
                 self._on_background(time_s)
             elif kind == _DISPATCH:
-                self._in_system += 1
+                self._count_in_system(+1, time_s)
                 self._dispatch(obj, time_s)
             else:
                 self._on_telemetry(time_s)
@@ -394,9 +394,7 @@ class Simulator:
 
     def _admit(self, task: Task, now: float) -> None:
         job = _Job(task, now)
-        self._in_system_integral_s += self._in_system * (now - self._in_system_since_s)
-        self._in_system_since_s = now
-        self._in_system += 1
+        self._count_in_system(+1, now)
         snapshot = Snapshot(
             time_s=now,
             topology=self.scenario.topology,
@@ -447,10 +445,16 @@ class Simulator:
             return
         self._dispatch(job, now)
 
+    def _count_in_system(self, delta: int, now: float) -> None:
+        """Change the number of tasks in the system, closing the running integral at ``now`` first."""
+        self._in_system_integral_s += self._in_system * (now - self._in_system_since_s)
+        self._in_system_since_s = now
+        self._in_system += delta
+
     def _hold(self, job: _Job, start_s: float, now: float) -> None:
         """Hold a deferred task until ``start_s``; it leaves the system meanwhile (isolated mode admits the next)."""
         job.deferred_s = start_s - now
-        self._in_system -= 1
+        self._count_in_system(-1, now)
         self._push(start_s, _DISPATCH, job)
         if self._waiting and self._in_system == 0:
             self._admit(self._waiting.popleft(), now)
@@ -549,9 +553,7 @@ class Simulator:
 
     def _task_left(self, now: float) -> None:
         self._finished += 1
-        self._in_system_integral_s += self._in_system * (now - self._in_system_since_s)
-        self._in_system_since_s = now
-        self._in_system -= 1
+        self._count_in_system(-1, now)
         if self._waiting and self._in_system == 0:
             self._admit(self._waiting.popleft(), now)
 

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cpnkit.bench.train import load_checkpoint
+from cpnkit.cli.main import app
+from cpnkit.cli.train import parse_assignments
+from cpnkit.errors import ConfigError
+from tests.bench.test_train import tiny_factory
+
+runner = CliRunner()
+
+
+def test_cli_train_writes_checkpoint_and_curve_then_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cpnkit.bench.train._default_factory", lambda: tiny_factory)
+    args = ["train", "-t", "abilene", "-s", "tiny", "--seed", "1", "--tasks", "5", "--eval-every", "6"]
+    args += ["--eval-episodes", "1", "--set", "lr=0.2", "--out", str(tmp_path / "a"), "--quiet"]
+    result = runner.invoke(app, [*args, "--steps", "12"])
+    assert result.exit_code == 0, result.output
+    assert "trained 12 steps" in result.output
+    assert load_checkpoint(tmp_path / "a" / "checkpoint.pt")["step"] == 12
+    assert (tmp_path / "a" / "curve.png").stat().st_size > 0
+    resumed = runner.invoke(app, [*args, "--steps", "18", "--resume", str(tmp_path / "a" / "checkpoint.pt")])
+    assert resumed.exit_code == 0, resumed.output
+    assert "trained 6 steps" in resumed.output
+    rows = (tmp_path / "a" / "curve.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["step", "6", "12", "18"]
+
+
+def test_cli_train_bad_input_exits_2_with_error(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pt"
+    bad.write_text("not a checkpoint")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cpnkit.cli.main", "train", "--steps", "5", "--resume", str(bad), "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr
+    assert "x.pt cannot be read" in proc.stderr.replace("\n", "")
+
+
+def test_parse_assignments_rejects_items_without_equals() -> None:
+    assert parse_assignments(["a=1", "b=x y", "c="]) == {"a": 1, "b": "x y", "c": ""}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_assignments(["lr"])
