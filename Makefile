@@ -43,6 +43,7 @@ bench: install
 	$(PY) benchmarks/bench_predictor.py --json results/bench_predictor.json
 	$(PY) benchmarks/bench_paper.py --json results/bench_paper.json
 	$(PY) benchmarks/bench_green.py --json results/bench_green.json
+	$(PY) benchmarks/bench_rl.py --json results/bench_rl.json
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples
