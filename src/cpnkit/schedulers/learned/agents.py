@@ -246,6 +246,25 @@ def _state_dict_numpy(module: torch.nn.Module) -> dict[str, npt.NDArray[np.float
     return {name: p.detach().numpy() for name, p in module.state_dict(keep_vars=True).items()}
 
 
+def _state_header(agent: ActorCriticAgent | DQNAgent) -> dict[str, Any]:
+    """The part of every agent's state that :func:`_check_header` checks on load, plus its counters."""
+    return {
+        "format": STATE_FORMAT,
+        "id": agent.id,
+        "n": agent.n,
+        "k": agent.k,
+        "features": feature_layout(),
+        "hyper": asdict(agent.hyper),
+        "steps": agent.steps,
+        "updates": agent.updates,
+    }
+
+
+def _weights(module: Any) -> dict[str, Any]:
+    """A detached copy of a module's weights (plain tensors for a checkpoint)."""
+    return {key: value.detach().clone() for key, value in module.state_dict().items()}
+
+
 def _check_header(state: Mapping[str, Any], agent_id: str, n: int, k: int, hyper: Mapping[str, Any]) -> None:
     if not isinstance(state, Mapping):
         raise CheckpointError(f"agent state is a {type(state).__name__}, not a mapping; pass agent.state()'s output")
@@ -492,18 +511,8 @@ class ActorCriticAgent:
     def state(self) -> dict[str, Any]:
         """Weights, optimiser state, step count, hyper-parameters, feature layout, n and k (plain data)."""
         return {
-            "format": STATE_FORMAT,
-            "id": self.id,
-            "n": self.n,
-            "k": self.k,
-            "features": feature_layout(),
-            "hyper": asdict(self.hyper),
-            "steps": self.steps,
-            "updates": self.updates,
-            "weights": {
-                "actor": {k: v.detach().clone() for k, v in self.actor.state_dict().items()},
-                "critic": {k: v.detach().clone() for k, v in self.critic.state_dict().items()},
-            },
+            **_state_header(self),
+            "weights": {"actor": _weights(self.actor), "critic": _weights(self.critic)},
             "optimiser": {"actor": self.actor_opt.state_dict(), "critic": self.critic_opt.state_dict()},
         }
 
@@ -692,18 +701,8 @@ class DQNAgent:
         The replay buffer is not saved: a resumed agent refills it.
         """
         return {
-            "format": STATE_FORMAT,
-            "id": self.id,
-            "n": self.n,
-            "k": self.k,
-            "features": feature_layout(),
-            "hyper": asdict(self.hyper),
-            "steps": self.steps,
-            "updates": self.updates,
-            "weights": {
-                "q": {k: v.detach().clone() for k, v in self.q.state_dict().items()},
-                "target": {k: v.detach().clone() for k, v in self.target.state_dict().items()},
-            },
+            **_state_header(self),
+            "weights": {"q": _weights(self.q), "target": _weights(self.target)},
             "optimiser": {"q": self.opt.state_dict()},
         }
 
