@@ -345,3 +345,15 @@ def test_load_transfer_results_rejects_bad_files(tmp_path: Path, doc: dict[str, 
     with pytest.raises(DataError, match=r"res\.json") as info:
         load_transfer_results(_write(tmp_path, doc, "res.json"))
     assert fragment in str(info.value)
+
+
+def test_heldout_suite_and_its_ns3_golden_file_match() -> None:
+    heldout = read_transfer_scenarios(DATA / "transfer_heldout.json")
+    golden = load_transfer_results(DATA / "transfer_heldout_ns3.json")
+    assert {s.id for s in heldout} == {r.scenario for r in golden.results}
+    tasks = {(s.id, t.id): t.size_bytes for s in heldout for t in s.tasks}
+    assert golden.task_size_bytes == tasks
+    assert golden.provenance["seed"] == 1
+    # no scenario id is shared with the main suite: the held-out scenarios were not used to build the model
+    suite = read_transfer_scenarios(DATA / "transfer_suite.json")
+    assert not {s.id for s in heldout} & {s.id for s in suite}
