@@ -317,31 +317,7 @@ class FlowNetwork:
             plan, self._plan = self._plan, []
             for flow in plan:
                 self._start_coasting(flow)
-        if self._lazy and dirty:
-            self._replan(dirty)
         return self._next_due()
-
-    def _replan(self, dirty: set[int]) -> None:
-        """Let window-limited flows start coasting on changed links that no longer carry an uncapped flow.
-
-        A flow that could not coast when its rate was last set (an uncapped flow shared a link, often one sending
-        its final round) would otherwise keep one event per round until its rate is set again; once the uncapped
-        flow has left, its rounds affect nobody, so it may coast from now on (same plan as ``_start_coasting``).
-        """
-        link_capped, link_uncapped = self._link_capped, self._link_uncapped
-        candidates = [
-            f
-            for link in dirty
-            if not link_uncapped[link]
-            for f in link_capped[link]
-            if not f.coast and f.phase == _SLOW_START and f.rate == f.cap
-        ]
-        if not candidates:
-            return
-        if len(candidates) > 1:
-            candidates = sorted(set(candidates), key=lambda f: f.id)  # sets iterate by hash: fix the order
-        for flow in candidates:
-            self._start_coasting(flow)
 
     def _start_coasting(self, flow: Flow) -> None:
         """Let a window-limited flow that affects nobody play its next round boundaries silently.
