@@ -161,7 +161,9 @@ class Simulator:
         self._waiting: deque[Task] = deque()
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
-        self._net = FlowNetwork(self._capacity, self.config.transport, self.config.check_capacity)
+        self._net = FlowNetwork(
+            self._capacity, self.config.transport, self.config.check_capacity, self.config.lazy_slow_start
+        )
         self._net_due_s = math.inf  # time of the one live network event (others in the heap are stale)
         self._rtt_cache: dict[tuple[int, ...], float] = {}
         self._background = self.scenario.background

@@ -37,6 +37,9 @@ class SimConfig:
             ``reject`` the task and record the error as the outcome's reason.
         check_capacity: Verify after every rate allocation that no link carries more than its residual
             capacity (slower; the invariant checkers and tests turn it on).
+        lazy_slow_start: Play the slow-start rounds of flows that affect nobody without network events (the
+            default; see ``cpnkit.sim.network``); ``False`` plays every round trip as an event, the slower
+            reference the lazy play equals up to float rounding.
     """
 
     mode: Mode = "online"
@@ -46,6 +49,7 @@ class SimConfig:
     transport: TransportConfig = field(default_factory=TransportConfig)
     invalid_decision: Literal["raise", "reject"] = "raise"
     check_capacity: bool = False
+    lazy_slow_start: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("online", "isolated"):
