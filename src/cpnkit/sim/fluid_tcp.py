@@ -167,6 +167,8 @@ class FluidTcpResult:
         queue_limit_bytes: The DropTail limit used for ``overflow_bytes``, in bytes.
         dt_s: Time step, in s.
         steps: Time steps simulated.
+        trace: With ``trace_every``: rows of (time in s, then per flow delivered wire bytes, per flow window in
+            wire bytes, per link queue in bytes); empty otherwise.
     """
 
     completion_s: tuple[float, ...]
@@ -176,6 +178,7 @@ class FluidTcpResult:
     queue_limit_bytes: float
     dt_s: float
     steps: int
+    trace: tuple[tuple[float, ...], ...] = ()
 
 
 class _Window:
@@ -278,6 +281,7 @@ def simulate_fluid_tcp(
     cubic: CubicConfig = CubicConfig(),
     dt_s: float | None = None,
     max_steps: int = 5_000_000,
+    trace_every: int = 0,
 ) -> FluidTcpResult:
     """Play TCP flows and constant-rate background over FIFO fluid queues (see the module docstring).
 
@@ -289,6 +293,7 @@ def simulate_fluid_tcp(
         cubic: CUBIC, HyStart, buffer and queue settings.
         dt_s: Time step in s; default: the smallest round-trip propagation time / ``cubic.steps_per_rtt``.
         max_steps: Give up after this many steps.
+        trace_every: Record a trace row every this many steps (0: none); a diagnostic.
 
     Returns:
         Per-flow completion times and per-link queue statistics.
@@ -385,6 +390,7 @@ def simulate_fluid_tcp(
     overflow = np.zeros(n_links)
     used_links = np.unique(e_link)
     rows = np.arange(n_flows)
+    trace: list[tuple[float, ...]] = []
     k = 0
     while np.isnan(done).any():
         k += 1
@@ -436,6 +442,8 @@ def simulate_fluid_tcp(
             frac = (size[f] - delivered_prev[f]) / step if step > 0 else 1.0
             done[f] = (k - 1 + frac - start_step[f]) * dt + store_forward[f]
         delivered_prev = delivered
+        if trace_every and k % trace_every == 0:
+            trace.append((now, *delivered.tolist(), *(w.cwnd for w in windows), *queue.tolist()))
     return FluidTcpResult(
         completion_s=tuple(float(d) for d in done),
         slow_start_exit_s=tuple(
@@ -447,6 +455,7 @@ def simulate_fluid_tcp(
         queue_limit_bytes=float(queue_limit),
         dt_s=dt,
         steps=k,
+        trace=tuple(trace),
     )
 
 
