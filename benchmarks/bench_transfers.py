@@ -1,8 +1,8 @@
 """Transport-model validation benchmark (issue 7): cpnkit's tcp, fluid and tcp-queue models against ns-3.
 
 Evaluates two shipped transfer suites with cpnkit's ``tcp``, ``fluid`` and ``tcp-queue`` models and compares task
-completion times with the golden ns-3 results shipped next to them (produced by ``cpnkit validate ns3``; regenerate them with
-that command when a suite changes):
+completion times with the golden ns-3 results shipped next to them (produced by ``cpnkit validate ns3``; regenerate
+them with that command when a suite changes):
 
 - ``transfer_suite.json`` (62 scenarios, 81 tasks: single paths 100 KB-50 MB at 5-40 ms one way, multipath
   splits, constant background, shared bottlenecks, the 5-node max-min line);

@@ -122,7 +122,14 @@ def validate_ns3(
 def validate_transfers(
     scenarios: ScenariosOption,
     json_out: JsonOut,
-    model: Annotated[str, typer.Option("--model", "-m", help="Transport model: tcp (slow start), fluid, or tcp-queue (CUBIC windows over FIFO fluid queues).")] = "tcp",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Transport model: tcp (slow start), fluid, or tcp-queue (CUBIC windows over FIFO fluid queues).",
+        ),
+    ] = "tcp",
     quiet: QuietOption = False,
 ) -> None:
     """Evaluate transfer scenarios in cpnkit's network model (tcp, fluid or tcp-queue) and write completion times."""

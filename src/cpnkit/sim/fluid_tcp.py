@@ -218,7 +218,14 @@ class _Window:
         self.exit_s = math.nan
 
     def on_ack(
-        self, now: float, dt: float, acked: float, ack_total: float, sent_before: float, rtt: float, mss: float,
+        self,
+        now: float,
+        dt: float,
+        acked: float,
+        ack_total: float,
+        sent_before: float,
+        rtt: float,
+        mss: float,
         cfg: CubicConfig,
     ) -> None:
         """Take ``acked`` bytes acknowledged during the step ending at ``now`` (``rtt``: their RTT sample)."""
@@ -277,8 +284,8 @@ def simulate_fluid_tcp(
     capacity_bps: Sequence[float],
     flows: Sequence[FluidFlow],
     background: Sequence[ConstantArrival] = (),
-    transport: TransportConfig = TransportConfig(),
-    cubic: CubicConfig = CubicConfig(),
+    transport: TransportConfig | None = None,
+    cubic: CubicConfig | None = None,
     dt_s: float | None = None,
     max_steps: int = 5_000_000,
     trace_every: int = 0,
@@ -289,8 +296,9 @@ def simulate_fluid_tcp(
         capacity_bps: Capacity of every link, in bit/s (> 0).
         flows: The TCP flows.
         background: Constant-rate arrivals (their sum on a link must not exceed its capacity).
-        transport: MSS, initial window and header bytes (``model`` is ignored: this is a TCP model).
-        cubic: CUBIC, HyStart, buffer and queue settings.
+        transport: MSS, initial window and header bytes (``model`` is ignored: this is a TCP model); default
+            ``TransportConfig()``.
+        cubic: CUBIC, HyStart, buffer and queue settings; default ``CubicConfig()``.
         dt_s: Time step in s; default: the smallest round-trip propagation time / ``cubic.steps_per_rtt``.
         max_steps: Give up after this many steps.
         trace_every: Record a trace row every this many steps (0: none); a diagnostic.
@@ -302,6 +310,8 @@ def simulate_fluid_tcp(
         ConfigError: no flows, a bad link id, capacity, size, time or step, background above a link's capacity,
             or flows that cannot finish within ``max_steps``.
     """
+    transport = transport if transport is not None else TransportConfig()
+    cubic = cubic if cubic is not None else CubicConfig()
     capacity = np.asarray(capacity_bps, dtype=np.float64)
     n_links = len(capacity)
     if n_links == 0 or not np.all(np.isfinite(capacity) & (capacity > 0)):
@@ -323,8 +333,10 @@ def simulate_fluid_tcp(
         if not (math.isfinite(bg.start_s) and math.isfinite(bg.stop_s) and 0 <= bg.start_s < bg.stop_s):
             raise ConfigError(f"background {i}: start_s={bg.start_s!r}, stop_s={bg.stop_s!r} need 0 <= start < stop")
     load = np.zeros(n_links)
-    for _, sign, i in sorted([(b.start_s, 1.0, i) for i, b in enumerate(background)]
-                             + [(b.stop_s, -1.0, i) for i, b in enumerate(background)]):
+    for _, sign, i in sorted(
+        [(b.start_s, 1.0, i) for i, b in enumerate(background)]
+        + [(b.stop_s, -1.0, i) for i, b in enumerate(background)]
+    ):
         load[list(background[i].links)] += sign * background[i].rate_bps
         if np.any(load > capacity * (1 + 1e-12)):
             link = int(np.argmax(load / capacity))
@@ -357,8 +369,10 @@ def simulate_fluid_tcp(
     inner_lag = e_prop[inner - 1] / dt
     cap_step = capacity / 8.0 * dt  # bytes a link serves per step
     # queue limit as the suite's ns-3 runs size it: the fastest link's BDP over the longest RTT
-    limit_packets = max(cubic.min_queue_packets, math.ceil(cubic.queue_bdp_factor * capacity.max() * max(rtts) / (
-        cubic.queue_packet_bytes * 8)))
+    limit_packets = max(
+        cubic.min_queue_packets,
+        math.ceil(cubic.queue_bdp_factor * capacity.max() * max(rtts) / (cubic.queue_packet_bytes * 8)),
+    )
     queue_limit = limit_packets * mss
     # background arrival at each link of its path: (link, rate bytes/s, start, stop)
     bg_terms = []
@@ -407,7 +421,7 @@ def simulate_fluid_tcp(
                 continue
             gained = ack_now[f] - acked[f]
             if gained > 1e-9:
-                sent_at = _inverse(sent[: k, f], ack_now[f])  # fractional step the acknowledged byte left
+                sent_at = _inverse(sent[:k, f], ack_now[f])  # fractional step the acknowledged byte left
                 rtt = now - (t0 + sent_at * dt)
                 windows[f].on_ack(now, dt, gained, ack_now[f], sent[k - 1, f], rtt, mss, cubic)
                 acked[f] = ack_now[f]
