@@ -1,8 +1,8 @@
-"""Transport-model validation benchmark (issue 7): cpnkit's tcp and fluid models against ns-3.
+"""Transport-model validation benchmark (issue 7): cpnkit's tcp, fluid and tcp-queue models against ns-3.
 
-Evaluates two shipped transfer suites with cpnkit's ``tcp`` and ``fluid`` models and compares task completion
-times with the golden ns-3 results shipped next to them (produced by ``cpnkit validate ns3``; regenerate them with
-that command when a suite changes):
+Evaluates two shipped transfer suites with cpnkit's ``tcp``, ``fluid`` and ``tcp-queue`` models and compares task
+completion times with the golden ns-3 results shipped next to them (produced by ``cpnkit validate ns3``; regenerate
+them with that command when a suite changes):
 
 - ``transfer_suite.json`` (62 scenarios, 81 tasks: single paths 100 KB-50 MB at 5-40 ms one way, multipath
   splits, constant background, shared bottlenecks, the 5-node max-min line);
@@ -35,6 +35,7 @@ from cpnkit.sim import evaluate_transfers
 TARGET_MEDIAN = 0.10
 TARGET_MAX = 0.25
 SUITES = ("transfer_suite", "transfer_heldout")
+MODELS = ("tcp", "fluid", "tcp-queue")
 console = Console()
 
 
@@ -58,7 +59,7 @@ def _bench_suite(name: str, suite: Path, golden: Path) -> dict[str, object]:
     paths = [golden]
     timings = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for model in ("tcp", "fluid"):
+        for model in MODELS:
             t0 = time.perf_counter()
             results = [evaluate_transfers(s, model=model) for s in scenarios]
             timings[model] = time.perf_counter() - t0
@@ -81,19 +82,23 @@ def _bench_suite(name: str, suite: Path, golden: Path) -> dict[str, object]:
             ),
         )
     console.print(table)
-    tcp_all = comparison.summary[comparison.labels[1]]["all"]
+    for label in (comparison.labels[1], comparison.labels[3]):  # tcp, tcp-queue
+        summary = comparison.summary[label]["all"]
+        console.print(
+            f"{name}: {label} vs targets: median {summary.median_abs_rel_error:.1%} (target <= {TARGET_MEDIAN:.0%}, "
+            f"ratio {summary.median_abs_rel_error / TARGET_MEDIAN:.2f}); max {summary.max_abs_rel_error:.1%} "
+            f"(target <= {TARGET_MAX:.0%}, ratio {summary.max_abs_rel_error / TARGET_MAX:.2f})"
+        )
+        worst = sorted(
+            (r for r in comparison.rows if r.subflow is None and r.rel_error.get(label) is not None),
+            key=lambda r: -abs(r.rel_error[label] or 0.0),
+        )[:8]
+        console.print(
+            f"largest {label} errors: " + ", ".join(f"{r.scenario}/{r.task} {r.rel_error[label]:+.0%}" for r in worst)
+        )
     console.print(
-        f"{name}: tcp vs targets: median {tcp_all.median_abs_rel_error:.1%} (target <= {TARGET_MEDIAN:.0%}, ratio "
-        f"{tcp_all.median_abs_rel_error / TARGET_MEDIAN:.2f}); max {tcp_all.max_abs_rel_error:.1%} "
-        f"(target <= {TARGET_MAX:.0%}, ratio {tcp_all.max_abs_rel_error / TARGET_MAX:.2f})"
-    )
-    worst = sorted(
-        (r for r in comparison.rows if r.subflow is None and r.rel_error.get(comparison.labels[1]) is not None),
-        key=lambda r: -abs(r.rel_error[comparison.labels[1]] or 0.0),
-    )[:8]
-    console.print(
-        "largest tcp errors: "
-        + ", ".join(f"{r.scenario}/{r.task} {r.rel_error[comparison.labels[1]]:+.0%}" for r in worst)
+        f"{name}: evaluation time for {len(scenarios)} scenarios: "
+        + ", ".join(f"{m} {t:.3f} s ({t / len(scenarios) * 1e3:.1f} ms/scenario)" for m, t in timings.items())
     )
     report = comparison.to_dict()
     report["evaluation_s"] = timings

@@ -29,7 +29,7 @@ from cpnkit.errors import ConfigError, did_you_mean
 __all__ = ["TRANSFER_MODELS", "validate_app"]
 
 #: Models of ``cpnkit validate transfers --model``.
-TRANSFER_MODELS: tuple[str, ...] = ("tcp", "fluid")
+TRANSFER_MODELS: tuple[str, ...] = ("tcp", "fluid", "tcp-queue")
 
 validate_app = typer.Typer(
     help="Validate cpnkit's transfer models against ns-3: run scenario files in either, compare the results.",
@@ -122,10 +122,17 @@ def validate_ns3(
 def validate_transfers(
     scenarios: ScenariosOption,
     json_out: JsonOut,
-    model: Annotated[str, typer.Option("--model", "-m", help="Transport model: tcp (slow start) or fluid.")] = "tcp",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Transport model: tcp (slow start), fluid, or tcp-queue (CUBIC windows over FIFO fluid queues).",
+        ),
+    ] = "tcp",
     quiet: QuietOption = False,
 ) -> None:
-    """Evaluate transfer scenarios in cpnkit's network model (tcp or fluid) and write completion times."""
+    """Evaluate transfer scenarios in cpnkit's network model (tcp, fluid or tcp-queue) and write completion times."""
     from cpnkit.readwrite import read_transfer_scenarios, write_transfer_results
     from cpnkit.sim.transfers import evaluate_transfers
 

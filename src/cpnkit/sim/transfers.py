@@ -14,9 +14,11 @@ from typing import Literal
 from cpnkit.errors import ConfigError
 from cpnkit.estimate import TransportConfig
 from cpnkit.model import Path, Topology
+from cpnkit.sim.fluid_tcp import ConstantArrival, CubicConfig, FluidFlow, simulate_fluid_tcp
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 
 __all__ = [
+    "TRANSFER_MODELS",
     "TRANSPORTS",
     "BackgroundFlow",
     "TransferResult",
@@ -29,6 +31,8 @@ __all__ = [
 
 Transport = Literal["tcp"]
 TRANSPORTS: tuple[str, ...] = ("tcp",)
+#: Models ``evaluate_transfers`` knows: the simulator's two transports and the window-and-queue fluid TCP.
+TRANSFER_MODELS: tuple[str, ...] = ("tcp", "fluid", "tcp-queue")
 #: Subflow bytes must add up to the task's size within this many bytes.
 SIZE_TOLERANCE_BYTES = 1e-6
 
@@ -177,22 +181,35 @@ def _check(at: str, name: str, value: float, *, positive: bool) -> None:
 
 
 def evaluate_transfers(
-    scenario: TransferScenario, model: str = "tcp", transport: TransportConfig | None = None
+    scenario: TransferScenario,
+    model: str = "tcp",
+    transport: TransportConfig | None = None,
+    cubic: CubicConfig | None = None,
+    dt_s: float | None = None,
 ) -> TransferResult:
-    """Play a transfer scenario in cpnkit's network model (the simulator's ``FlowNetwork``).
+    """Play a transfer scenario in cpnkit's network model.
 
-    Background flows are constant-rate reservations on their path between ``start_s`` and ``stop_s``; task
-    subflows share what is left by max-min fairness under the transport model. RTT = forward + reverse
-    propagation.
+    ``"tcp"`` and ``"fluid"`` use the simulator's ``FlowNetwork``: background flows are constant-rate reservations
+    on their path between ``start_s`` and ``stop_s``; task subflows share what is left by max-min fairness under
+    the transport model; RTT = forward + reverse propagation. ``"tcp-queue"`` uses the window-and-queue fluid TCP
+    of ``cpnkit.sim.fluid_tcp`` (CUBIC windows with HyStart over FIFO fluid queues, background as constant
+    arrivals into the queues).
 
     Args:
         scenario: The transfers.
-        model: ``"tcp"`` or ``"fluid"`` (ignored when ``transport`` is given).
-        transport: Full transport settings (MSS, initial window, headers, handshake).
+        model: ``"tcp"``, ``"fluid"`` or ``"tcp-queue"`` (``tcp``/``fluid`` are ignored when ``transport`` is given).
+        transport: Full transport settings (MSS, initial window, headers, handshake); ``tcp-queue`` uses its MSS,
+            initial window and headers.
+        cubic: ``tcp-queue`` only: CUBIC / HyStart / queue settings (default: ns-3.44's, as the suite's runs).
+        dt_s: ``tcp-queue`` only: time step in s (default: smallest RTT / 20).
 
     Raises:
-        ConfigError: background traffic exceeds a link's capacity.
+        ConfigError: an unknown model, or background traffic exceeds a link's capacity.
     """
+    if model not in TRANSFER_MODELS:
+        raise ConfigError(f"transfer model {model!r} is not one of {list(TRANSFER_MODELS)}")
+    if model == "tcp-queue":
+        return _evaluate_fluid_tcp(scenario, transport, cubic, dt_s)
     config = transport if transport is not None else TransportConfig(model=model)  # type: ignore[arg-type]
     topology = scenario.topology
     capacity = [link.capacity_bps for link in topology.links]
@@ -250,3 +267,58 @@ def _change_background(
                 f"scenario {scenario.id!r}: background on link {links[link].src!r}->{links[link].dst!r} reaches "
                 f"{background[link]:.6g} bit/s, above its capacity {capacity[link]:.6g} bit/s; lower the rates"
             )
+
+
+def _evaluate_fluid_tcp(
+    scenario: TransferScenario, transport: TransportConfig | None, cubic: CubicConfig | None, dt_s: float | None
+) -> TransferResult:
+    topology = scenario.topology
+    links = topology.links
+    owners: list[tuple[str, str]] = []
+    flows: list[FluidFlow] = []
+    for task in scenario.tasks:
+        for sub in task.subflows:
+            delays = tuple(links[link].prop_delay_s for link in sub.path.link_ids)
+            reverse = propagation_rtt_s(topology, sub.path) - sub.path.prop_delay_s
+            flows.append(FluidFlow(sub.path.link_ids, delays, reverse, task.start_s, sub.size_bytes))
+            owners.append((task.id, sub.id))
+    background = [
+        ConstantArrival(
+            bg.path.link_ids,
+            tuple(links[link].prop_delay_s for link in bg.path.link_ids),
+            bg.rate_bps,
+            bg.start_s,
+            bg.stop_s,
+        )
+        for bg in scenario.background
+    ]
+    _check_background_load(scenario)
+    result = simulate_fluid_tcp(
+        [link.capacity_bps for link in links],
+        flows,
+        background,
+        transport=transport if transport is not None else TransportConfig(),
+        cubic=cubic if cubic is not None else CubicConfig(),
+        dt_s=dt_s,
+    )
+    subflow_done: dict[str, dict[str, float]] = {t.id: {} for t in scenario.tasks}
+    for (task_id, sub_id), done in zip(owners, result.completion_s, strict=True):
+        subflow_done[task_id][sub_id] = done
+    return TransferResult(
+        scenario=scenario.id,
+        model="tcp-queue",
+        task_completion_s={tid: max(subs.values()) for tid, subs in subflow_done.items()},
+        subflow_completion_s=subflow_done,
+    )
+
+
+def _check_background_load(scenario: TransferScenario) -> None:
+    """The same check (and message) as the event-driven models: background at any moment within capacity."""
+    capacity = [link.capacity_bps for link in scenario.topology.links]
+    background = [0.0] * len(capacity)
+    events = sorted(
+        [(bg.start_s, 1, i) for i, bg in enumerate(scenario.background)]
+        + [(bg.stop_s, 0, i) for i, bg in enumerate(scenario.background)]
+    )
+    for _, kind, index in events:
+        _change_background(scenario, index, +1.0 if kind == 1 else -1.0, background, capacity)
