@@ -108,3 +108,29 @@ def test_bad_input_gets_clear_errors() -> None:
         simulate_fluid_tcp(caps, [FluidFlow((0,), (1e-3,), 1e-3, 0.0, 1e3)], dt_s=0.0)
     with pytest.raises(ConfigError, match=r"CubicConfig\.c="):
         CubicConfig(c=-1.0)
+
+
+def test_hystart_exits_when_round_ack_trains_join() -> None:
+    """One flow, 40 ms RTT, 100 Mbit/s bottleneck: BDP = 40 ms x 100 Mbit/s / 12000 bit = 333 segments.
+
+    Slow start doubles per round (10, 20, ..., 320 segments); a round's ACKs leave the bottleneck one segment
+    serialisation (0.12 ms) apart, so the 320-segment round's train lasts 38.4 ms and ends ~1.7 ms before the next
+    round's first ACK (<= ns-3's 2 ms ACK delta): ns-3 tests that ACK against the ending round's train, which has
+    then lasted more than the minimum RTT, and ends slow start at 640 segments (ns-3.44 trace: ssthresh 640).
+    """
+    links = (0, 1)
+    flow = FluidFlow(links, (16e-3, 4e-3), 20e-3, 0.0, 20e6)
+    result = simulate_fluid_tcp([1e9, 1e8], [flow], dt_s=0.5e-3)
+    assert result.slow_start_exit_cause == ("ack-train",)
+    mss = 1500.0
+    assert result.slow_start_exit_window_bytes[0] / mss == pytest.approx(640, abs=3)
+    # seven rounds of ~40.1 ms (10 -> 640 segments)
+    assert result.slow_start_exit_s[0] == pytest.approx(7 * 40.1e-3, abs=2e-3)
+
+
+def test_hystart_keeps_slow_start_while_round_trains_are_apart() -> None:
+    """Without the ACK-delta tolerance the same flow can only exit inside a round, one round later."""
+    flow = FluidFlow((0, 1), (16e-3, 4e-3), 20e-3, 0.0, 20e6)
+    strict = CubicConfig(hystart_ack_delta_s=1e-3)  # the 1.7 ms gap between rounds now breaks the train
+    result = simulate_fluid_tcp([1e9, 1e8], [flow], cubic=strict, dt_s=0.5e-3)
+    assert result.slow_start_exit_window_bytes[0] / 1500.0 > 900  # 640 + 40 ms of ACKs at 0.12 ms

@@ -56,6 +56,7 @@ from cpnkit.estimate.transport import last_segment_bits, wire_bits
 __all__ = ["ConstantArrival", "CubicConfig", "FluidFlow", "FluidTcpResult", "simulate_fluid_tcp"]
 
 _Array = NDArray[np.float64]
+_SRTT_GAIN = 0.125  # RFC 6298 alpha, ns-3 RttMeanDeviation::Alpha
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,9 @@ class FluidTcpResult:
     Attributes:
         completion_s: Per flow: start to last payload byte delivered, in s.
         slow_start_exit_s: Per flow: when HyStart ended slow start (from the flow's start), in s; ``nan`` if never.
+        slow_start_exit_window_bytes: Per flow: the window (= ssthresh) when slow start ended, in wire bytes;
+            ``nan`` if never.
+        slow_start_exit_cause: Per flow: what ended slow start, ``"ack-train"`` or ``"delay"``; ``""`` if never.
         max_queue_bytes: Per link: the largest queue, in bytes.
         overflow_bytes: Per link: the largest excess of the queue over the DropTail limit, in bytes (ns-3 would
             have dropped packets; losses are not modelled).
@@ -173,6 +177,8 @@ class FluidTcpResult:
 
     completion_s: tuple[float, ...]
     slow_start_exit_s: tuple[float, ...]
+    slow_start_exit_window_bytes: tuple[float, ...]
+    slow_start_exit_cause: tuple[str, ...]
     max_queue_bytes: tuple[float, ...]
     overflow_bytes: tuple[float, ...]
     queue_limit_bytes: float
@@ -191,6 +197,7 @@ class _Window:
         "delay_min",
         "end_seq",
         "epoch_start",
+        "exit_cause",
         "exit_s",
         "found",
         "last_ack",
@@ -198,6 +205,7 @@ class _Window:
         "origin",
         "round_start",
         "samples",
+        "srtt",
         "ssthresh",
     )
 
@@ -216,6 +224,8 @@ class _Window:
         self.origin = 0.0
         self.cnt_acc = 0.0
         self.exit_s = math.nan
+        self.exit_cause = ""
+        self.srtt = math.nan
 
     def on_ack(
         self,
@@ -228,41 +238,98 @@ class _Window:
         mss: float,
         cfg: CubicConfig,
     ) -> None:
-        """Take ``acked`` bytes acknowledged during the step ending at ``now`` (``rtt``: their RTT sample)."""
-        self.delay_min = min(self.delay_min, rtt)
+        """Take ``acked`` bytes acknowledged during the step ending at ``now`` (``rtt``: their RTT sample).
+
+        As in ns-3.44 (``TcpSocketBase::ProcessAck`` passes ``m_srtt`` to ``PktsAcked``), CUBIC and HyStart see the
+        smoothed RTT (RFC 6298, gain 1/8 per ACK, started by the handshake's sample), not the raw samples.
+        """
         segments = acked / mss
+        sample = rtt
+        self.srtt = rtt if math.isnan(self.srtt) else rtt + (self.srtt - rtt) * (1 - _SRTT_GAIN) ** segments
+        self.delay_min = min(self.delay_min, self.srtt)
         if self.cwnd < self.ssthresh:
-            if cfg.hystart and ack_total > self.end_seq:  # a new round (ns-3: lastAckedSeq > endSeq)
-                crossed = now - dt * min(1.0, (ack_total - self.end_seq) / acked)
-                self.round_start = self.last_ack = crossed
-                self.end_seq = sent_before
-                self.curr_rtt = math.inf
-                self.samples = 0.0
-            if cfg.hystart and not self.found and self.cwnd >= cfg.hystart_low_window_segments * mss:
-                self._hystart(now, dt, segments, rtt, cfg)
-            if self.found:
-                self.ssthresh = self.cwnd
-                self.exit_s = now
-            else:
+            before_exit = (
+                self._hystart(now, dt, acked, ack_total, sent_before, sample, mss, cfg) if cfg.hystart else acked
+            )
+            if not self.found:
                 self.cwnd = min(self.cwnd + acked, self.max_cwnd)
                 return
-        self._cubic(now, segments, mss, cfg)
+            # slow start grew the window by what was acknowledged before the exit; ssthresh = cwnd (ns-3)
+            self.cwnd = min(self.cwnd + before_exit, self.max_cwnd)
+            self.ssthresh = self.cwnd
+            acked -= before_exit
+        self._cubic(now, acked / mss, mss, cfg)
 
-    def _hystart(self, now: float, dt: float, segments: float, rtt: float, cfg: CubicConfig) -> None:
-        if segments > 0:
-            spacing = dt / segments
-            # the first ACK of the step arrives one spacing after the step started
-            if spacing <= cfg.hystart_ack_delta_s and (now - dt + spacing - self.last_ack) <= cfg.hystart_ack_delta_s:
-                self.last_ack = now
-                if now - self.round_start > self.delay_min:
-                    self.found = True
+    def _hystart(
+        self,
+        now: float,
+        dt: float,
+        acked: float,
+        ack_total: float,
+        sent_before: float,
+        sample: float,
+        mss: float,
+        cfg: CubicConfig,
+    ) -> float:
+        """ns-3's ``HystartReset`` / ``HystartUpdate`` over the ACKs of one step; bytes acknowledged before an exit.
+
+        The step's ACKs arrive evenly spaced (``spacing``; the first one ``spacing`` after the step began). A round
+        ends when the data in flight at its start is acknowledged; as in ns-3 (``PktsAcked`` runs before
+        ``IncreaseWindow`` resets the round), the first ACK of the next round is still tested against the ending
+        round's ACK train: when the rounds' trains join with a gap of at most ``hystart_ack_delta_s``, slow start
+        ends on that ACK, at twice the ending round's window, if the time since the round started exceeds the
+        minimum (smoothed) RTT. That time is the RTT of the new round's first segment (it left when the round
+        started), ``sample`` (this step's raw RTT sample, including store-and-forward): the fluid's crossing time
+        is only known to within a step, too coarse for a comparison decided by a segment's serialisation.
+        """
+        rtt = self.srtt
+        segments = acked / mss
+        spacing = dt / segments
+        step_start = now - dt
+        low_window = cfg.hystart_low_window_segments * mss
+        delta = cfg.hystart_ack_delta_s
+        if ack_total > self.end_seq:  # a new round starts within this step (ns-3: lastAckedSeq > endSeq)
+            before = max(0.0, acked - (ack_total - self.end_seq))  # the ending round's bytes in this step
+            first_new = step_start + spacing * (math.floor(before / mss + 1e-9) + 1)  # its first ACK
+            first_new = min(first_new, now)
+            if (
+                not self.found
+                and self.cwnd + before >= low_window
+                and spacing <= delta
+                and step_start + spacing - self.last_ack <= delta
+                and max(first_new - self.round_start, sample) > self.delay_min
+            ):
+                self._exit(first_new, "ack-train")
+                return before
+            self.round_start = self.last_ack = first_new
+            self.end_seq = sent_before
+            self.curr_rtt = math.inf
+            self.samples = 0.0
+        if self.found or self.cwnd < low_window:
+            return acked
+        # ACK train: ACKs at most ``delta`` apart for longer than the minimum RTT since the round started
+        if spacing <= delta and max(step_start + spacing, self.round_start) - self.last_ack <= delta:
+            self.last_ack = now
+            crossing = self.round_start + self.delay_min
+            if crossing < now:
+                at = max(crossing, step_start + spacing)
+                self._exit(at, "ack-train")
+                return acked * max(0.0, min(1.0, (at - step_start) / dt))
+        # delay increase: the minimum RTT of the round's first samples against the flow's minimum RTT
         if self.samples < cfg.hystart_min_samples:
             self.curr_rtt = min(self.curr_rtt, rtt)
             self.samples += segments
         else:
             threshold = min(max(self.delay_min, cfg.hystart_delay_min_s), cfg.hystart_delay_max_s)
             if self.curr_rtt > self.delay_min + threshold:
-                self.found = True
+                self._exit(step_start + spacing, "delay")
+                return 0.0
+        return acked
+
+    def _exit(self, at: float, cause: str) -> None:
+        self.found = True
+        self.exit_s = at
+        self.exit_cause = cause
 
     def _cubic(self, now: float, segments: float, mss: float, cfg: CubicConfig) -> None:
         seg_cwnd = math.floor(self.cwnd / mss + 1e-9)
@@ -364,7 +431,10 @@ def simulate_fluid_tcp(
     last = first + np.array([len(f.links) for f in flows]) - 1
     inner = np.array([e for e in range(len(e_link)) if e not in set(first.tolist())], dtype=np.intp)
     n_entries = len(e_link)
-    ack_lag = np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) / dt
+    # a packet is forwarded once wholly received: its ACK comes one full-segment serialisation per later hop
+    # after the fluid's byte (the handshake's SYN, a header, is ~30x shorter and neglected)
+    segment_forward_s = np.array([sum(mss * 8.0 / capacity[link] for link in f.links[1:]) for f in flows])
+    ack_lag = (np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) + segment_forward_s) / dt
     deliver_lag = np.array([f.prop_delays_s[-1] for f in flows]) / dt
     inner_lag = e_prop[inner - 1] / dt
     cap_step = capacity / 8.0 * dt  # bytes a link serves per step
@@ -404,6 +474,7 @@ def simulate_fluid_tcp(
     overflow = np.zeros(n_links)
     used_links = np.unique(e_link)
     rows = np.arange(n_flows)
+    queue_prev = np.zeros(n_links)
     trace: list[tuple[float, ...]] = []
     k = 0
     while np.isnan(done).any():
@@ -417,6 +488,9 @@ def simulate_fluid_tcp(
         # ACKs back at the senders and windows
         ack_now = _at(outflow, k - ack_lag, last, k - 1)
         for f in range(n_flows):
+            if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues then
+                hops = e_link[first[f] : last[f] + 1]
+                windows[f].srtt = rtts[f] + float(np.sum(queue_prev[hops] / cap_step[hops])) * dt
             if k <= start_step[f] or not math.isnan(done[f]):
                 continue
             gained = ack_now[f] - acked[f]
@@ -439,6 +513,7 @@ def simulate_fluid_tcp(
         arrivals[k] = total
         served = np.minimum(total, served + cap_step)
         queue = total - served
+        queue_prev = queue
         np.maximum(max_queue, queue, out=max_queue)
         np.maximum(overflow, queue - queue_limit, out=overflow)
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
@@ -464,6 +539,8 @@ def simulate_fluid_tcp(
             float(w.exit_s - (t0 + s * dt)) if not math.isnan(w.exit_s) else math.nan
             for w, s in zip(windows, start_step, strict=True)
         ),
+        slow_start_exit_window_bytes=tuple(float(w.ssthresh) if w.found else math.nan for w in windows),
+        slow_start_exit_cause=tuple(w.exit_cause for w in windows),
         max_queue_bytes=tuple(float(q) for q in max_queue),
         overflow_bytes=tuple(float(q) for q in np.maximum(overflow, 0.0)),
         queue_limit_bytes=float(queue_limit),
