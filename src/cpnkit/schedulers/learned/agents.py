@@ -93,8 +93,11 @@ class ActorCriticHyper:
     """Hyper-parameters of rlms-cpn / rlms-mlp.
 
     The paper's values (Tables 8-10) are ``policy_lr=0.1, value_lr=0.1, gamma=0.99`` with plain SGD and
-    per-step updates: ``ActorCriticHyper.paper()``. The defaults differ where the paper's did not train
-    stably on our features (README, ``benchmarks/bench_rl.py``).
+    per-step updates: ``ActorCriticHyper.paper()``. They are not the defaults because they do not train in our
+    simulator: ``benchmarks/bench_rl_sensitivity.py`` (abilene, tcp, 3 training seeds x 20,000 steps) saw every
+    Tables 8-10 variant of the paper's setting diverge to non-finite weights within its first 100 steps (26 of 27
+    runs; the last stayed at the untrained policy), while these defaults (Adam, batches of 16, gradient clipping,
+    an entropy bonus) learned on every seed (README, "Hyper-parameter sensitivity").
 
     Attributes:
         policy_lr: beta_c, the node agent's (and the actor's SyncGNN's) learning rate.
