@@ -3,7 +3,8 @@
 Starting from the paper's setting (``ActorCriticHyper.paper()``: plain SGD, policy lr 0.1, value lr 0.1,
 gamma 0.99, per-step updates, no entropy bonus, no clipping), one hyper-parameter at a time is varied as in the
 paper: the policy learning rate (Table 8), the value learning rate (Table 9), gamma (Table 10). Our defaults
-(``ActorCriticHyper()``) and the untrained policy are measured beside them.
+(``ActorCriticHyper()``) and the untrained policy are measured beside them, and waterfill, the oracle and
+base1-4 on the same evaluation scenarios for scale.
 
 Each setting is trained ``--seeds`` times (training seeds 0..S-1, ``cpnkit.bench.train.train``: isolated,
 the simulator's default ``tcp`` transport, training scenarios ``build_scenario('abilene', seed=1000 + i)``) for
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from cpnkit.bench.train import TrainConfig, evaluate, train, training_scenarios
     from cpnkit.datasets import ScenarioConfig, build_scenario
+    from cpnkit.schedulers import registry
     from cpnkit.schedulers.learned import make_agent
+    from cpnkit.sim import Simulator
 
     torch.set_num_threads(1)
     base = TrainConfig("rlms-cpn", ("abilene",), steps=args.steps, eval_every=0)
@@ -126,7 +129,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         mean, half = _ci95([r["mean_response_s"] for r in runs])
         rows.append({"setting": label, "hyper": hyper, "runs": runs, "mean_ms": mean * 1e3, "ci95_ms": half * 1e3})
     un_mean, un_half = _ci95(untrained)
-    return {"rows": rows, "untrained_ms": un_mean * 1e3, "untrained_ci95_ms": un_half * 1e3}
+    references = {}
+    for sid in ("waterfill", "oracle", "base1", "base2", "base3", "base4"):
+        means = []
+        for i, scenario in enumerate(eval_sc):  # simulator seed = index, as evaluate() does
+            result = Simulator(scenario, registry.make(sid, seed=0), base.sim_config, seed=i).run()
+            means.append(float(np.mean([o.response_s for o in result.outcomes if o.status == "completed"])))
+        references[sid] = float(np.mean(means)) * 1e3
+    return {
+        "rows": rows,
+        "untrained_ms": un_mean * 1e3,
+        "untrained_ci95_ms": un_half * 1e3,
+        "references_ms": references,
+    }
 
 
 def report(data: dict[str, Any], args: argparse.Namespace) -> None:
@@ -160,6 +175,8 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> None:
         "-", "untrained policy", "-", f"{data['untrained_ms']:.2f}", f"{data['untrained_ci95_ms']:.2f}", "-", "-", "-"
     )
     console.print(t)
+    refs = ", ".join(f"{sid} {value:.2f} ms" for sid, value in data["references_ms"].items())
+    console.print(f"same evaluation scenarios and simulator seeds: {refs}")
 
 
 def main(argv: list[str] | None = None) -> int:
