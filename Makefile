@@ -44,6 +44,7 @@ bench: install
 	$(PY) benchmarks/bench_paper.py --json results/bench_paper.json
 	$(PY) benchmarks/bench_green.py --json results/bench_green.json
 	$(PY) benchmarks/bench_rl.py --json results/bench_rl.json
+	$(PY) benchmarks/bench_rl_sensitivity.py --json results/bench_rl_sensitivity.json
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks examples

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -9,12 +8,12 @@ import numpy as np
 import pytest
 
 from cpnkit.bench.train import (
-    EVAL_SEED_BASE,
+    TRAIN_SEED_BASE,
+    VALIDATION_SEEDS,
     TrainConfig,
     curve_without_wall,
     load_checkpoint,
     train,
-    training_seed,
 )
 from cpnkit.datasets import ScenarioConfig
 from cpnkit.errors import CheckpointError
@@ -71,9 +70,11 @@ def _config(steps: int, **kw: Any) -> TrainConfig:
         "steps": steps,
         "seed": 3,
         "mode": "isolated",
-        "n_tasks": 7,  # episodes end between evaluations and at odd steps
+        "episode_tasks": 7,  # episodes end between evaluations and at odd steps
+        "scenarios": 1,
+        "scenario_tasks": 40,
         "eval_every": 10,
-        "eval_episodes": 2,
+        "eval_tasks": 5,
         "hyper": {"lr": 0.3},
         "scenario": ScenarioConfig(arrival_rate_per_s=200.0),
     }
@@ -87,36 +88,39 @@ def test_tiny_agent_satisfies_the_agent_protocol() -> None:
 
 def test_train_returns_curve_and_writes_checkpoint_csv_png(tmp_path: Path) -> None:
     result = train(_config(30), out=tmp_path, agent_factory=tiny_factory)
-    assert [row["step"] for row in result.curve] == [10.0, 20.0, 30.0]
+    # evaluations at the first episode end at or past each multiple of 10 (7-task episodes), and at the end
+    assert [row["step"] for row in result.curve] == [14.0, 21.0, 35.0]
     for row in result.curve:
         assert row["eval_reward"] < 0.0
         assert 0.0 < row["eval_response_s"] < 10.0
-        assert row["eval_rejected"] == 0.0
+        assert row["eval_reward"] == pytest.approx(-row["eval_response_s"] * 5, rel=1e-9)  # isolated, 5 tasks
         assert "loss/w_norm" in row
-    assert result.steps == 30
-    assert result.steps_this_call == 30
+    assert result.steps == 35
+    assert result.steps_this_call == 35
     assert result.s_per_step > 0.0
+    assert result.best_row["eval_response_s"] == min(row["eval_response_s"] for row in result.curve)
     assert {p.name for p in tmp_path.iterdir()} == {"checkpoint.pt", "best.pt", "curve.csv", "curve.png"}
     lines = (tmp_path / "curve.csv").read_text().splitlines()
-    assert lines[0].startswith("step,episodes,eval_reward,eval_response_s")
+    assert lines[0].startswith("step,episodes,eval_response_s,eval_reward,train_response_s")
     assert len(lines) == 4
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")
-    assert ckpt["step"] == 30
+    assert ckpt["step"] == 35
     assert ckpt["scheduler"] == "tiny"
     assert (ckpt["n"], ckpt["k"]) == (5, 3)
     assert ckpt["features"]["node"][0] == "compute"
     assert ckpt["hyper"] == {"lr": 0.3}
-    assert ckpt["agent"]["steps"] == 30
+    assert ckpt["settings"]["transport"] == "tcp"
+    assert ckpt["agent"]["steps"] == 35
 
 
 def test_resume_continues_the_same_run(tmp_path: Path) -> None:
     whole = train(_config(40), agent_factory=tiny_factory)
     first = train(_config(20), out=tmp_path / "a", agent_factory=tiny_factory)
-    # 20 steps with 7-task episodes: the checkpoint falls inside an episode, which the resume replays
-    assert load_checkpoint(tmp_path / "a" / "checkpoint.pt")["episode_actions"]
     rest = train(_config(40), out=tmp_path / "b", resume=tmp_path / "a" / "checkpoint.pt", agent_factory=tiny_factory)
-    assert first.steps == 20
-    assert rest.steps_this_call == 20
+    assert first.steps == 21
+    assert rest.steps == whole.steps == 42
+    assert rest.steps_this_call == 21
+    # the first half's last evaluation (step 21) is also the whole run's second one (first episode end past 20)
     assert curve_without_wall(rest.curve) == curve_without_wall(whole.curve)
     assert rest.agent.state() == whole.agent.state()
     assert rest.curve[-1]["wall_s"] >= first.curve[-1]["wall_s"]
@@ -127,9 +131,11 @@ def test_resume_refuses_mismatched_or_corrupt_checkpoints(tmp_path: Path) -> Non
     ckpt = tmp_path / "checkpoint.pt"
     with pytest.raises(CheckpointError, match=r"trained with seed=3, this run asks for 4.*--seed"):
         train(_config(20, seed=4), resume=ckpt, agent_factory=tiny_factory)
-    with pytest.raises(CheckpointError, match=r"hyper=\{'lr': 0.3\}.*--set"):
+    with pytest.raises(CheckpointError, match=r"hyper=\{'lr': 0.3\}.*--hyper"):
         train(_config(20, hyper={"lr": 0.1}), resume=ckpt, agent_factory=tiny_factory)
-    with pytest.raises(CheckpointError, match=r"step 10, past --steps 5"):
+    with pytest.raises(CheckpointError, match=r"transport='tcp', this run asks for 'fluid'.*--transport"):
+        train(_config(20, transport="fluid"), resume=ckpt, agent_factory=tiny_factory)
+    with pytest.raises(CheckpointError, match=r"step 14, past --steps 5"):
         train(_config(5), resume=ckpt, agent_factory=tiny_factory)
     bad = tmp_path / "bad.pt"
     bad.write_bytes(ckpt.read_bytes()[:200])
@@ -139,14 +145,74 @@ def test_resume_refuses_mismatched_or_corrupt_checkpoints(tmp_path: Path) -> Non
         load_checkpoint(tmp_path / "missing.pt")
 
 
-def test_training_and_evaluation_seeds_are_disjoint() -> None:
-    seeds = {training_seed(s, e) for s in range(5) for e in range(2000)}
-    assert max(seeds) < EVAL_SEED_BASE
-    assert len(seeds) > 9900
+def test_training_and_validation_seeds_are_disjoint_from_the_benchmark_seeds() -> None:
+    train_seeds = {TRAIN_SEED_BASE + i for i in range(_config(1).scenarios)}
+    assert not train_seeds & set(VALIDATION_SEEDS)
+    assert not (train_seeds | set(VALIDATION_SEEDS)) & set(range(5))  # cpnkit bench paper evaluates on 0-4
 
 
-def test_untrained_curve_row_has_nan_return_when_no_episode_finished(tmp_path: Path) -> None:
-    result = train(_config(3, eval_every=0, n_tasks=50), agent_factory=tiny_factory)
-    (row,) = result.curve
-    assert row["step"] == 3.0
-    assert math.isnan(row["train_return"])
+def test_fluid_transport_changes_the_episodes() -> None:
+    tcp = train(_config(7, eval_every=0), agent_factory=tiny_factory)
+    fluid = train(_config(7, eval_every=0, transport="fluid"), agent_factory=tiny_factory)
+    assert tcp.curve[0]["train_response_s"] != fluid.curve[0]["train_response_s"]
+
+
+def _assert_same(a: Any, b: Any, where: str = "state") -> None:
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor), where
+        assert a.dtype == b.dtype, where
+        assert torch.equal(a, b), where
+    elif isinstance(a, Mapping):
+        assert isinstance(b, Mapping), where
+        assert set(a) == set(b), (where, set(a) ^ set(b))
+        for key in a:
+            _assert_same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple), where
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "hyper"),
+    [
+        ("rlms-cpn", {"batch": 16}),
+        ("gnn-dqn", {"batch": 8, "learn_start": 20, "target_every": 3, "eps_decay_steps": 60}),
+    ],
+)
+def test_resume_of_a_learned_agent_is_bit_identical(tmp_path: Path, scheduler: str, hyper: dict[str, Any]) -> None:
+    cfg = {"scheduler": scheduler, "hyper": hyper, "episode_tasks": 25, "eval_every": 50, "seed": 5}
+    whole = train(_config(100, **cfg))
+    first = train(_config(50, **cfg), out=tmp_path)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")["agent"]
+    # 50 steps is not a multiple of the update batch: the checkpoint holds unlearned transitions / a replay buffer
+    if scheduler == "rlms-cpn":
+        assert state["pending"]["count"] == 50 % 16
+    else:
+        assert state["replay"]["count"] == 50
+        assert state["updates"] == 50 - 20 + 1
+    rest = train(_config(100, **cfg), resume=tmp_path / "checkpoint.pt")
+    assert first.steps == 50
+    assert rest.steps == whole.steps == 100
+    _assert_same(rest.agent.state(), whole.agent.state())
+    assert curve_without_wall(rest.curve) == curve_without_wall(whole.curve)
+
+
+def test_corrupt_agent_state_in_a_checkpoint_is_named(tmp_path: Path) -> None:
+    import torch
+
+    train(_config(25, scheduler="rlms-cpn", hyper={}, episode_tasks=25, eval_every=0), out=tmp_path)
+    data = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    data["agent"]["pending"]["reward"] = data["agent"]["pending"]["reward"][:3]
+    torch.save(data, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=r"bad\.pt: checkpoint pending transitions holds 9 transitions"):
+        train(_config(50, scheduler="rlms-cpn", hyper={}, episode_tasks=25, eval_every=0), resume=tmp_path / "bad.pt")
+    data["agent"]["weights"]["actor"] = {}
+    torch.save(data, tmp_path / "bad2.pt")
+    with pytest.raises(CheckpointError, match=r"bad2\.pt: checkpoint actor weights: missing"):
+        train(_config(50, scheduler="rlms-cpn", hyper={}, episode_tasks=25, eval_every=0), resume=tmp_path / "bad2.pt")

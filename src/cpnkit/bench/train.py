@@ -1,59 +1,81 @@
-"""Training a learning agent on the Gymnasium env: the loop, periodic greedy evaluation, checkpoints, curves.
+"""Training the learned schedulers in the simulator (RLMS-CPN Algorithm 1's outer loop), the one training loop.
 
-One *step* is one task decision: the agent acts on the env's observation (exploring), the env applies it, and the
-transition goes to ``agent.update`` at once (``next_obs`` is ``None`` when the episode ends). Episodes are scenarios
-of ``n_tasks`` tasks built with training seeds; every ``eval_every`` steps the greedy policy runs on fixed
-evaluation seeds, and the curve gets a row (mean episode reward and mean response latency there, plus the training
-returns and losses since the previous row). Training seeds are below ``2**31``, evaluation seeds ``EVAL_SEED_BASE``
-and up, so the two never meet.
+An *episode* is a run of the simulator over a window of ``episode_tasks`` consecutive tasks of a training scenario,
+the agent choosing every task with exploration (:class:`ExploringScheduler`); the transitions go to
+``agent.update`` in decision order once the run ends (outcomes are known only then). Rewards follow the env's
+contract (DESIGN.md §4), in minus seconds:
 
-Checkpoints are ``torch.save`` files of plain data (loaded with ``weights_only=True``): the agent's
-:meth:`~cpnkit.schedulers.Agent.state`, the run's settings, the step, the curve so far, the action generator's state
-and the actions of the episode in progress (resuming replays them on the same seed, which restores the simulator
-exactly). So training ``N`` steps in one go equals ``N/2`` steps, then a resume to ``N``.
+- ``isolated``: ``-response`` of each task;
+- ``online``: minus the time-integral of the number of tasks in the system between a decision and the next,
+  so an episode's return is minus the total response time.
+
+This is the same MDP as the Gymnasium env ``cpnkit/Scheduling-v0`` (a test checks an env episode and a simulator
+episode agree), stepped without the env's per-step round trip (about 1.4 ms a decision instead of 25).
+
+Training scenarios are ``build_scenario(topology, seed=TRAIN_SEED_BASE + i)``; every ``eval_every`` steps the
+greedy policy is evaluated on the validation scenarios (seeds ``VALIDATION_SEEDS``), disjoint from the training
+seeds and from the benchmarks' evaluation seeds (0-4). A run stops at the first episode end at or past
+``steps`` (a step is one learned transition), so it may overshoot by less than one episode.
+
+Checkpoints (at every evaluation and at the end) are ``torch.save`` files of plain data and tensors, loaded with
+``weights_only=True``: the agent's full :meth:`~cpnkit.schedulers.Agent.state` (weights, optimisers, counters,
+pending transitions, replay buffer and its generator), the loop's generator, torch's generator, the step, the curve
+and the best evaluation. Checkpoints fall on episode ends, so training ``N`` steps in one go equals ``N/2`` steps,
+then a resume to ``N`` (bit-identical weights).
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import json
 import math
 import os
+import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from cpnkit.datasets import ScenarioConfig
-from cpnkit.envs.scheduling import SchedulingEnv
-from cpnkit.errors import CheckpointError, ConfigError
-from cpnkit.schedulers import Action, Agent
+from cpnkit.datasets import ScenarioConfig, build_scenario
+from cpnkit.errors import CheckpointError, ConfigError, InfeasibleError
+from cpnkit.estimate import TransportConfig, TransportModel
+from cpnkit.model import Decision, Snapshot, Task
+from cpnkit.schedulers import Agent, CandidateEncoder
 from cpnkit.schedulers.features import NODE_FEATURES, PATH_FEATURES, TASK_FEATURES
-from cpnkit.sim import Mode, SimConfig
+from cpnkit.schedulers.learned import LearnedScheduler
+from cpnkit.sim import Mode, Scenario, SimConfig, Simulator
 
 __all__ = [
     "CHECKPOINT_FORMAT",
-    "EVAL_SEED_BASE",
+    "TRAIN_SEED_BASE",
+    "VALIDATION_SEEDS",
     "WALL_COLUMNS",
     "AgentFactory",
-    "EvalResult",
+    "EpisodeResult",
+    "ExploringScheduler",
     "TrainConfig",
     "TrainResult",
     "curve_without_wall",
     "evaluate",
+    "export_policy",
     "load_checkpoint",
-    "make_env",
+    "run_episode",
     "train",
-    "training_seed",
+    "training_scenarios",
+    "validation_scenarios",
     "write_curve",
 ]
 
 #: Version of the checkpoint layout; a file with another one is refused.
-CHECKPOINT_FORMAT = 1
-#: Evaluation episode ``j`` is built with seed ``EVAL_SEED_BASE + j`` (training seeds are below it).
-EVAL_SEED_BASE = 2**31
+CHECKPOINT_FORMAT = 2
+#: Training scenario ``i`` of a topology is built with seed ``TRAIN_SEED_BASE + i``.
+TRAIN_SEED_BASE = 1000
+#: Seeds of the validation scenarios the training curve is evaluated on (greedy policy).
+VALIDATION_SEEDS: tuple[int, ...] = (500, 501)
 #: Columns of the curve that are measured wall-clock time (they differ between otherwise equal runs).
 WALL_COLUMNS = ("wall_s", "train_s", "eval_s")
 
@@ -64,38 +86,175 @@ class AgentFactory(Protocol):
     def __call__(self, id: str, n: int, k: int, seed: int, **hyper: Any) -> Agent: ...  # noqa: D102
 
 
+# -- one episode ---------------------------------------------------------------------------------------------------
+
+
+class ExploringScheduler:
+    """Acts with ``explore=True`` and keeps each decision's observation and action for learning.
+
+    Args:
+        agent: The agent being trained.
+        rng: Exploration randomness.
+        encoder: Candidate encoder matching the agent's ``n`` and ``k``.
+    """
+
+    def __init__(self, agent: Agent, rng: np.random.Generator, encoder: CandidateEncoder) -> None:
+        self.agent = agent
+        self.rng = rng
+        self.encoder = encoder
+        self.name: str = agent.id
+        self.steps: list[tuple[int, float, Any, Any]] = []  # (task id, decision time, obs, action)
+
+    def decide(self, task: Task, snapshot: Snapshot) -> Decision:
+        """Explore: sample an action, remember it, decide."""
+        graph = self.encoder.encode(task, snapshot)
+        obs = graph.observation()
+        action = self.agent.act(obs, explore=True, rng=self.rng)
+        self.encoder.record(graph, int(action["node"]))
+        self.steps.append((task.id, snapshot.time_s, obs, action))
+        return graph.decision(int(action["node"]), action["split"], self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeResult:
+    """One training episode.
+
+    Attributes:
+        mean_response_s: Mean response of the completed tasks, in s.
+        episode_return: Sum of the rewards handed to the agent, in minus s.
+        transitions: Transitions learned from.
+        losses: Means of the outputs of the updates run in this episode.
+    """
+
+    mean_response_s: float
+    episode_return: float
+    transitions: int
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+def episode_rewards(
+    mode: Mode, steps: Sequence[tuple[int, float, Any, Any]], outcomes: Mapping[int, Any]
+) -> list[float]:
+    """Rewards of the decisions ``(task id, decision time, ...)`` given the run's outcomes (module docstring)."""
+    if mode == "isolated":
+        return [-float(outcomes[tid].response_s) for tid, *_ in steps]
+    spans = [(o.arrival_s, o.finish_s) for o in outcomes.values() if o.status == "completed"]
+    times = [t for _, t, *_ in steps] + [math.inf]
+    out = []
+    for i in range(len(steps)):
+        lo, hi = times[i], times[i + 1]
+        out.append(-sum(max(0.0, min(f, hi) - max(a, lo)) for a, f in spans))
+    return out
+
+
+def run_episode(
+    agent: Agent,
+    scenario: Scenario,
+    *,
+    rng: np.random.Generator,
+    sim_config: SimConfig | None = None,
+    sim_seed: int = 0,
+    terminal: bool = False,
+) -> EpisodeResult:
+    """Run ``scenario`` once with exploration, then feed every transition to ``agent.update`` in order.
+
+    Tasks that did not complete are left out. ``sim_config`` defaults to ``SimConfig(mode="isolated")`` (its
+    mode sets the rewards). ``terminal``: the scenario's last task ends the episode (value 0 after it);
+    otherwise the scenario is a window of a longer stream and its last transition bootstraps from its own state's
+    value (truncation, not termination).
+    """
+    config = sim_config if sim_config is not None else SimConfig(mode="isolated")
+    explorer = ExploringScheduler(
+        agent, rng, CandidateEncoder(int(getattr(agent, "n", 5)), int(getattr(agent, "k", 3)))
+    )
+    result = Simulator(scenario, explorer, config, seed=sim_seed).run()
+    outcomes = {o.task_id: o for o in result.outcomes}
+    steps = [s for s in explorer.steps if outcomes[s[0]].status == "completed"]
+    rewards = episode_rewards(config.mode, steps, outcomes)
+    losses: dict[str, list[float]] = {}
+    for i, ((_, _, obs, action), reward) in enumerate(zip(steps, rewards, strict=True)):
+        if i + 1 < len(steps):
+            out = agent.update(obs, action, reward, steps[i + 1][2], False)
+        elif terminal:
+            out = agent.update(obs, action, reward, None, True)
+        else:  # a window of a longer task stream is truncated, not terminated: bootstrap from V(s) itself
+            out = agent.update(obs, action, reward, obs, False)
+        for key, value in (out or {}).items():
+            losses.setdefault(key, []).append(float(value))
+    done = [o.response_s for o in result.outcomes if o.status == "completed"]
+    return EpisodeResult(
+        float(np.mean(done)) if done else math.nan,
+        float(sum(rewards)),
+        len(steps),
+        {key: float(np.mean(values)) for key, values in losses.items()},
+    )
+
+
+def evaluate(
+    agent: Agent, scenarios: Sequence[Scenario], *, sim_config: SimConfig | None = None
+) -> tuple[float, float]:
+    """Greedy policy on ``scenarios`` (simulator seed = the scenario's index).
+
+    Returns:
+        The mean over scenarios of the mean response of the completed tasks, in s, and the mean over scenarios of
+        minus the total response time (the episode return), in s.
+
+    Raises:
+        ConfigError: no scenario.
+    """
+    if not scenarios:
+        raise ConfigError("evaluate needs at least one scenario")
+    config = sim_config if sim_config is not None else SimConfig(mode="isolated")
+    means, returns = [], []
+    for i, scenario in enumerate(scenarios):
+        sched = LearnedScheduler(agent, CandidateEncoder(int(getattr(agent, "n", 5)), int(getattr(agent, "k", 3))))
+        result = Simulator(scenario, sched, config, seed=i).run()
+        done = [o.response_s for o in result.outcomes if o.status == "completed"]
+        means.append(float(np.mean(done)) if done else math.nan)
+        returns.append(-float(np.sum(done)))
+    return float(np.mean(means)), float(np.mean(returns))
+
+
+# -- configuration -------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """What to train and on what.
 
     Attributes:
         scheduler: The learning scheduler's id (``rlms-cpn``, ``rlms-mlp``, ``gnn-dqn``).
-        topologies: Training (and evaluation) topologies; each episode draws one with its seed.
-        steps: Total decisions to train for (a resumed run continues up to this count).
-        seed: Seeds the agent's weights, the training episodes and the exploration.
+        topologies: Training (and validation) topologies; several train one general policy.
+        steps: Transitions to learn from in total (a resumed run continues up to this count; the run ends at the
+            first episode end at or past it).
+        seed: Seeds the agent's weights, the episode draws and the exploration.
         mode: ``isolated`` (one task in the system at a time, as the paper trains) or ``online``.
-        n_tasks: Tasks per episode.
-        eval_every: Steps between evaluations and checkpoints (0: only at the end).
-        eval_episodes: Evaluation episodes (seeds ``EVAL_SEED_BASE + j``, topology ``j`` mod the list).
+        transport: The simulator's transport model, ``tcp`` (its default) or ``fluid``.
+        episode_tasks: Tasks per training episode (a window of a training scenario).
+        scenarios: Training scenarios per topology (seeds ``TRAIN_SEED_BASE + i``).
+        scenario_tasks: Tasks per training scenario.
+        eval_every: Steps between greedy evaluations and checkpoints (0: only at the end).
+        eval_tasks: Tasks per validation scenario.
         hyper: Hyper-parameters passed to the agent factory.
         n_candidates: Compute vertices per observation (paper: 5).
         k_paths: Paths per compute vertex (paper: 3).
-        filter_rule: Candidate filter, ``class`` (the paper's) or ``bound``.
-        scenario: Scenario settings of every episode (``n_tasks`` replaced).
+        scenario: Settings of every scenario (``n_tasks`` replaced).
     """
 
     scheduler: str = "rlms-cpn"
     topologies: tuple[str, ...] = ("abilene",)
-    steps: int = 10_000
+    steps: int = 30_000
     seed: int = 0
     mode: Mode = "isolated"
-    n_tasks: int = 100
-    eval_every: int = 1_000
-    eval_episodes: int = 5
+    transport: TransportModel = "tcp"
+    episode_tasks: int = 50
+    scenarios: int = 4
+    scenario_tasks: int = 500
+    eval_every: int = 2_500
+    eval_tasks: int = 100
     hyper: Mapping[str, Any] = field(default_factory=dict)
     n_candidates: int = 5
     k_paths: int = 3
-    filter_rule: Literal["class", "bound"] = "class"
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
 
     def __post_init__(self) -> None:
@@ -105,14 +264,25 @@ class TrainConfig:
             raise ConfigError("topologies=(): give at least one topology to train on")
         for name, value, low in (
             ("steps", self.steps, 1),
-            ("n_tasks", self.n_tasks, 1),
+            ("episode_tasks", self.episode_tasks, 1),
+            ("scenarios", self.scenarios, 1),
+            ("scenario_tasks", self.scenario_tasks, 1),
             ("eval_every", self.eval_every, 0),
-            ("eval_episodes", self.eval_episodes, 1),
+            ("eval_tasks", self.eval_tasks, 1),
         ):
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
                 raise ConfigError(f"{name}={value!r} must be an integer >= {low}")
         if self.mode not in ("online", "isolated"):
             raise ConfigError(f"mode={self.mode!r} must be 'online' or 'isolated'")
+        if self.transport not in ("tcp", "fluid"):
+            raise ConfigError(f"transport={self.transport!r} must be 'tcp' or 'fluid'")
+        if TRAIN_SEED_BASE + self.scenarios > 2**31:
+            raise ConfigError(f"scenarios={self.scenarios} is too many")
+
+    @property
+    def sim_config(self) -> SimConfig:
+        """The simulator settings of every episode and evaluation."""
+        return SimConfig(mode=self.mode, transport=TransportConfig(model=self.transport))
 
     def run_settings(self) -> dict[str, Any]:
         """The settings a resumed run must share with its checkpoint (plain data)."""
@@ -121,30 +291,35 @@ class TrainConfig:
             "topologies": list(self.topologies),
             "seed": self.seed,
             "mode": self.mode,
-            "n_tasks": self.n_tasks,
+            "transport": self.transport,
+            "episode_tasks": self.episode_tasks,
+            "scenarios": self.scenarios,
+            "scenario_tasks": self.scenario_tasks,
+            "eval_tasks": self.eval_tasks,
             "hyper": dict(self.hyper),
             "n_candidates": self.n_candidates,
             "k_paths": self.k_paths,
-            "filter_rule": self.filter_rule,
             "scenario": repr(self.scenario),
         }
 
 
-@dataclass(frozen=True)
-class EvalResult:
-    """Greedy evaluation over fixed seeds.
+def training_scenarios(config: TrainConfig) -> list[Scenario]:
+    """``config.scenarios`` training scenarios of each topology (seeds ``TRAIN_SEED_BASE + i``)."""
+    base = replace(config.scenario, n_tasks=config.scenario_tasks)
+    return [
+        build_scenario(topo, seed=TRAIN_SEED_BASE + i, config=base)
+        for topo in config.topologies
+        for i in range(config.scenarios)
+    ]
 
-    Attributes:
-        mean_reward: Mean episode return (minus the total response time of an episode), in s.
-        mean_response_s: Mean response latency of the completed tasks, in s.
-        rejected: Tasks rejected over all episodes.
-        episodes: Episodes run.
-    """
 
-    mean_reward: float
-    mean_response_s: float
-    rejected: int
-    episodes: int
+def validation_scenarios(config: TrainConfig) -> list[Scenario]:
+    """The validation scenarios of each topology (``VALIDATION_SEEDS``, ``config.eval_tasks`` tasks)."""
+    base = replace(config.scenario, n_tasks=config.eval_tasks)
+    return [build_scenario(topo, seed=s, config=base) for topo in config.topologies for s in VALIDATION_SEEDS]
+
+
+# -- the loop ------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -152,15 +327,19 @@ class TrainResult:
     """What :func:`train` returns.
 
     Attributes:
-        agent: The trained agent.
-        curve: One row per evaluation (``step``, ``episodes``, ``eval_reward``, ``eval_response_s``,
-            ``eval_rejected``, ``train_return`` (mean return of the training episodes finished since the previous
-            row; NaN if none), ``loss/<name>`` (means of ``agent.update``'s outputs), ``wall_s``, ``train_s``,
-            ``eval_s`` (cumulative wall-clock seconds, also across resumes)).
+        agent: The trained agent (its last weights).
+        curve: One row per evaluation: ``step``, ``episodes``, ``eval_response_s`` (mean response of the greedy
+            policy on the validation scenarios), ``eval_reward`` (their mean episode return, minus the total
+            response, in s), ``train_response_s`` and ``train_return`` (means over the training episodes since
+            the previous row; NaN if none), ``loss/<name>`` (means of ``agent.update``'s outputs), ``wall_s``,
+            ``train_s``, ``eval_s`` (cumulative wall-clock seconds, also across resumes).
         steps: Steps trained in total.
-        train_s: Wall-clock seconds spent stepping and updating (this call only).
+        train_s: Wall-clock seconds spent in episodes and updates (this call only).
         eval_s: Wall-clock seconds spent evaluating (this call only).
+        best_state: The agent state (without pending transitions or replay buffer) at the best evaluation.
+        best_row: The curve row of the best evaluation.
         checkpoint: The last checkpoint written (``None`` without ``out``).
+        steps_this_call: Steps trained by this call.
     """
 
     agent: Agent
@@ -168,72 +347,26 @@ class TrainResult:
     steps: int
     train_s: float
     eval_s: float
+    best_state: dict[str, Any]
+    best_row: dict[str, float]
     checkpoint: Path | None = None
     steps_this_call: int = 0
 
     @property
     def s_per_step(self) -> float:
-        """Wall-clock seconds per training step in this call (acting, env step and update; no evaluation)."""
+        """Wall-clock seconds per training step in this call (acting, simulating and updating; no evaluation)."""
         return self.train_s / self.steps_this_call if self.steps_this_call else math.nan
-
-
-def training_seed(seed: int, episode: int) -> int:
-    """The scenario seed of training episode ``episode`` of a run seeded ``seed`` (in ``[0, 2**31)``)."""
-    state = np.random.SeedSequence([seed, episode]).generate_state(1, dtype=np.uint32)
-    return int(state[0]) >> 1
-
-
-def make_env(config: TrainConfig) -> SchedulingEnv:
-    """The env the run trains (or evaluates) on."""
-    return SchedulingEnv(
-        list(config.topologies),
-        n_tasks=config.n_tasks,
-        mode=config.mode,
-        scenario_config=config.scenario,
-        n_candidates=config.n_candidates,
-        k_paths=config.k_paths,
-        filter_rule=config.filter_rule,
-        sim_config=SimConfig(mode=config.mode),
-        scheduler_name=config.scheduler,
-    )
-
-
-def evaluate(agent: Agent, env: SchedulingEnv, episodes: int, *, seed_base: int = EVAL_SEED_BASE) -> EvalResult:
-    """Run the greedy policy for ``episodes`` episodes on seeds ``seed_base + j`` (topology ``j`` mod the list).
-
-    Args:
-        agent: The policy (``act(..., explore=False)``).
-        env: The env (its episode in progress, if any, is abandoned).
-        episodes: Number of episodes.
-        seed_base: First evaluation seed.
-    """
-    rng = np.random.default_rng(0)  # the contract takes one; greedy acting draws nothing
-    returns: list[float] = []
-    responses: list[float] = []
-    rejected = 0
-    names = [t.name for t in env.topologies]
-    for j in range(episodes):
-        obs, _ = env.reset(seed=seed_base + j, options={"topology": names[j % len(names)]})
-        total, done = 0.0, False
-        while not done:
-            obs, reward, done, _, info = env.step(dict(agent.act(obs, explore=False, rng=rng)))
-            total += reward
-        returns.append(total)
-        result = info["result"]
-        responses.extend(o.response_s for o in result.outcomes if o.status == "completed")
-        rejected += sum(1 for o in result.outcomes if o.status == "rejected")
-    return EvalResult(
-        mean_reward=float(np.mean(returns)),
-        mean_response_s=float(np.mean(responses)) if responses else math.nan,
-        rejected=rejected,
-        episodes=episodes,
-    )
 
 
 def _default_factory() -> AgentFactory:
     from cpnkit.schedulers.learned import make_agent
 
     return make_agent
+
+
+def _acting_state(agent: Agent) -> dict[str, Any]:
+    """The agent's state less what only continued training needs (kept for the best evaluation)."""
+    return {k: v for k, v in copy.deepcopy(agent.state()).items() if k not in ("pending", "replay", "replay_rng")}
 
 
 def train(
@@ -243,20 +376,25 @@ def train(
     resume: str | Path | None = None,
     agent_factory: AgentFactory | None = None,
     progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
+    scenarios: Sequence[Scenario] | None = None,
+    validation: Sequence[Scenario] | None = None,
 ) -> TrainResult:
     """Train ``config.scheduler``'s agent for ``config.steps`` steps (or up to them from a checkpoint).
 
     Args:
         config: What to train, where, how long.
-        out: Directory for ``checkpoint.pt`` (latest), ``best.pt`` (best evaluation reward), ``curve.csv`` and
+        out: Directory for ``checkpoint.pt`` (latest), ``best.pt`` (best evaluation), ``curve.csv`` and
             ``curve.png``, written at every evaluation; ``None`` writes nothing.
         resume: A checkpoint to continue from (same settings; ``config.steps`` is the new total).
         agent_factory: Builds the agent (default ``cpnkit.schedulers.learned.make_agent``).
-        progress: Called as ``progress(step, total, last_curve_row)`` after every step.
+        progress: Called as ``progress(step, total, last_curve_row)`` after every episode.
+        scenarios: Train on these instead of ``training_scenarios(config)`` (e.g. a hand-built topology; a
+            checkpoint does not record them).
+        validation: Evaluate on these instead of ``validation_scenarios(config)``.
 
     Raises:
         CheckpointError: ``resume`` is unreadable or does not match ``config``.
-        ConfigError: bad settings (from the config, the env or the agent factory).
+        ConfigError: bad settings (from the config, the scenarios or the agent factory).
     """
     ckpt = None
     if resume is not None:  # before building anything: a bad file fails fast
@@ -264,38 +402,35 @@ def train(
         _check_resume(ckpt, config, resume)
     factory = agent_factory if agent_factory is not None else _default_factory()
     agent = factory(config.scheduler, config.n_candidates, config.k_paths, config.seed, **config.hyper)
-    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1]))
-    env, eval_env = make_env(config), make_env(config)
+    rng = np.random.default_rng(config.seed)
     step, episode, curve = 0, 0, []
-    replay: list[tuple[int, list[float]]] = []
-    best = -math.inf
-    wall0 = {"wall_s": 0.0, "train_s": 0.0, "eval_s": 0.0}
+    best_state: dict[str, Any] = {}
+    best_row: dict[str, float] = {}
+    wall0 = dict.fromkeys(WALL_COLUMNS, 0.0)
     if ckpt is not None:
         try:
             agent.load_state(ckpt["agent"])
         except CheckpointError as exc:
             raise CheckpointError(f"checkpoint {resume}: {exc}") from None
-        rng.bit_generator.state = ckpt["rng"]
+        try:
+            rng.bit_generator.state = ckpt["rng"]
+        except (TypeError, ValueError, KeyError) as exc:
+            raise CheckpointError(f"checkpoint {resume}: rng is not a numpy generator state ({exc})") from None
         _set_torch_rng(ckpt.get("torch_rng"))
         step, episode, curve = int(ckpt["step"]), int(ckpt["episode"]), [dict(r) for r in ckpt["curve"]]
-        replay = [(int(node), [float(x) for x in split]) for node, split in ckpt["episode_actions"]]
-        best = float(ckpt.get("best_eval_reward", -math.inf))
+        best_state, best_row = dict(ckpt.get("best_state") or {}), dict(ckpt.get("best_row") or {})
         if curve:
             wall0 = {key: float(curve[-1][key]) for key in WALL_COLUMNS}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
+    sim_config = config.sim_config
+    train_sc = list(scenarios) if scenarios is not None else training_scenarios(config)
+    valid_sc = list(validation) if validation is not None else validation_scenarios(config)
+    if not train_sc or not valid_sc:
+        raise ConfigError("train needs at least one training and one validation scenario")
 
-    obs, _ = env.reset(seed=training_seed(config.seed, episode))
-    actions: list[tuple[int, list[float]]] = []
-    episode_return = 0.0
-    for node, split in replay:  # the episode in progress at the checkpoint, decision by decision
-        obs, reward, done, _, _ = env.step({"node": node, "split": np.asarray(split, dtype=np.float32)})
-        actions.append((node, split))
-        episode_return += reward
-        if done:
-            raise CheckpointError(f"checkpoint {resume}: its recorded episode ends early; it is corrupt")
-
+    responses: list[float] = []
     returns: list[float] = []
     losses: dict[str, list[float]] = {}
     train_s = eval_s = 0.0
@@ -304,31 +439,34 @@ def train(
     last_row: Mapping[str, float] = curve[-1] if curve else {}
     t_mark = time.perf_counter()
     while step < config.steps:
-        action: Action = agent.act(obs, explore=True, rng=rng)
-        node, ratios = int(action["node"]), np.asarray(action["split"], dtype=np.float32)
-        next_obs, reward, done, _, _ = env.step({"node": node, "split": ratios})
-        actions.append((node, [float(x) for x in ratios]))
-        for key, value in agent.update(obs, action, reward, None if done else next_obs, done).items():
-            losses.setdefault(key, []).append(float(value))
-        episode_return += reward
-        step += 1
-        if done:
-            returns.append(episode_return)
-            episode_return, episode, actions = 0.0, episode + 1, []
-            next_obs, _ = env.reset(seed=training_seed(config.seed, episode))
-        obs = next_obs
-        if (config.eval_every and step % config.eval_every == 0) or step == config.steps:
+        scenario = train_sc[int(rng.integers(len(train_sc)))]
+        tasks = scenario.tasks
+        lo = int(rng.integers(0, max(1, len(tasks) - config.episode_tasks + 1)))
+        window = replace(scenario, tasks=tasks[lo : lo + config.episode_tasks])
+        sim_seed = int(rng.integers(2**31))
+        try:
+            ep = run_episode(agent, window, rng=rng, sim_config=sim_config, sim_seed=sim_seed)
+        except InfeasibleError:  # pragma: no cover - the filter always finds a site in the paper scenarios
+            continue
+        step += ep.transitions
+        episode += 1
+        responses.append(ep.mean_response_s)
+        returns.append(ep.episode_return)
+        for key, value in ep.losses.items():
+            losses.setdefault(key, []).append(value)
+        due = config.eval_every and step >= (int(last_row.get("step", 0)) // config.eval_every + 1) * config.eval_every
+        if due or step >= config.steps:
             now = time.perf_counter()
             train_s += now - t_mark
-            result = evaluate(agent, eval_env, config.eval_episodes)
+            eval_response, eval_reward = evaluate(agent, valid_sc, sim_config=sim_config)
             t_mark = time.perf_counter()
             eval_s += t_mark - now
             row: dict[str, float] = {
                 "step": float(step),
                 "episodes": float(episode),
-                "eval_reward": result.mean_reward,
-                "eval_response_s": result.mean_response_s,
-                "eval_rejected": float(result.rejected),
+                "eval_response_s": eval_response,
+                "eval_reward": eval_reward,
+                "train_response_s": float(np.nanmean(responses)) if responses else math.nan,
                 "train_return": float(np.mean(returns)) if returns else math.nan,
             }
             row.update({f"loss/{key}": float(np.mean(values)) for key, values in sorted(losses.items())})
@@ -337,17 +475,18 @@ def train(
             row["eval_s"] = wall0["eval_s"] + eval_s
             curve.append(row)
             last_row = row
-            returns, losses = [], {}
+            responses, returns, losses = [], [], {}
+            is_best = not best_row or eval_response < best_row["eval_response_s"]
+            if is_best:
+                best_state, best_row = _acting_state(agent), dict(row)
             if out_dir is not None:
-                is_best = result.mean_reward > best
-                best = max(best, result.mean_reward)
-                ckpt_path = _save(out_dir, config, agent, rng, step, episode, actions, curve, best, is_best)
+                ckpt_path = _save(out_dir, config, agent, rng, step, episode, curve, best_state, best_row, is_best)
                 write_curve(curve, out_dir / "curve.csv", out_dir / "curve.png", title=_title(config))
                 t_mark = time.perf_counter()  # writing files is not training time
         if progress is not None:
             progress(step, config.steps, last_row)
     train_s += time.perf_counter() - t_mark
-    return TrainResult(agent, curve, step, train_s, eval_s, ckpt_path, step - start_step)
+    return TrainResult(agent, curve, step, train_s, eval_s, best_state, best_row, ckpt_path, step - start_step)
 
 
 # -- checkpoints ---------------------------------------------------------------------------------------------------
@@ -357,13 +496,20 @@ def _torch() -> Any:
     try:
         import torch
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ConfigError("checkpoints are torch files; install torch with pip install 'cpnkit[rl]'") from None
+        raise ConfigError("checkpoints are torch files; install torch with pip install 'cpnkit[learn]'") from None
     return torch
 
 
 def _set_torch_rng(state: Any) -> None:
     if state is not None:
-        _torch().set_rng_state(state)
+        try:
+            _torch().set_rng_state(state)
+        except (TypeError, RuntimeError) as exc:
+            raise CheckpointError(f"checkpoint torch_rng is not a torch generator state ({exc})") from None
+
+
+def _features() -> dict[str, list[str]]:
+    return {"node": list(NODE_FEATURES), "path": list(PATH_FEATURES), "task": list(TASK_FEATURES)}
 
 
 def _save(
@@ -373,27 +519,27 @@ def _save(
     rng: np.random.Generator,
     step: int,
     episode: int,
-    actions: Sequence[tuple[int, list[float]]],
     curve: Sequence[Mapping[str, float]],
-    best: float,
+    best_state: Mapping[str, Any],
+    best_row: Mapping[str, float],
     is_best: bool,
 ) -> Path:
     torch = _torch()
     payload = {
         "format": CHECKPOINT_FORMAT,
         "scheduler": config.scheduler,
-        "features": {"node": list(NODE_FEATURES), "path": list(PATH_FEATURES), "task": list(TASK_FEATURES)},
+        "features": _features(),
         "n": config.n_candidates,
         "k": config.k_paths,
         "hyper": dict(config.hyper),
         "settings": config.run_settings(),
         "step": step,
         "episode": episode,
-        "episode_actions": [[node, list(split)] for node, split in actions],
         "rng": rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),
         "curve": [dict(row) for row in curve],
-        "best_eval_reward": best,
+        "best_state": dict(best_state),
+        "best_row": dict(best_row),
         "agent": agent.state(),
     }
     path = out_dir / "checkpoint.pt"
@@ -431,16 +577,18 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"checkpoint {path} has format {data['format']!r}, this cpnkit reads {CHECKPOINT_FORMAT}; train anew or "
             "use the cpnkit version that wrote it"
         )
-    features = {"node": list(NODE_FEATURES), "path": list(PATH_FEATURES), "task": list(TASK_FEATURES)}
-    if data.get("features") != features:
+    if data.get("features") != _features():
         raise CheckpointError(
-            f"checkpoint {path} was trained on features {data.get('features')}, this cpnkit encodes {features}; "
+            f"checkpoint {path} was trained on features {data.get('features')}, this cpnkit encodes {_features()}; "
             "retrain with this version"
         )
-    missing = [key for key in ("step", "episode", "episode_actions", "rng", "curve", "settings") if key not in data]
+    missing = [key for key in ("step", "episode", "rng", "curve", "settings") if key not in data]
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks {missing}; it is incomplete: resume from another one")
     return dict(data)
+
+
+_FLAGS = {"topologies": "--topology", "scheduler": "--scheduler", "hyper": "--hyper"}
 
 
 def _check_resume(ckpt: Mapping[str, Any], config: TrainConfig, path: str | Path) -> None:
@@ -448,7 +596,7 @@ def _check_resume(ckpt: Mapping[str, Any], config: TrainConfig, path: str | Path
     wanted = config.run_settings()
     for key, value in wanted.items():
         if saved.get(key) != value:
-            flag = {"topologies": "--topology", "scheduler": "--scheduler", "hyper": "--set"}.get(key, f"--{key}")
+            flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
             raise CheckpointError(
                 f"checkpoint {path} was trained with {key}={saved.get(key)!r}, this run asks for {value!r}; resume "
                 f"with the checkpoint's {flag} (or start a new run without --resume)"
@@ -459,11 +607,68 @@ def _check_resume(ckpt: Mapping[str, Any], config: TrainConfig, path: str | Path
         )
 
 
+# -- the shipped-policy format -------------------------------------------------------------------------------------
+
+
+def export_policy(
+    config: TrainConfig, result: TrainResult, stem: str | Path, *, command: Sequence[str] | str
+) -> dict[str, Any]:
+    """Write the best evaluation's weights as a bundled policy (``<stem>.npz`` float16 + ``<stem>.json``).
+
+    The JSON records the exact command, the settings, seed, steps, wall-clock, the curve, the code's provenance
+    (git commit, dirty flag) and the evaluation of the float16 file as shipped. Returns that record.
+
+    Raises:
+        ConfigError: the result has no evaluation, or the scheduler is not a bundled kind.
+    """
+    from cpnkit.bench.paper import provenance
+    from cpnkit.datasets.policies import load_policy, write_policy
+    from cpnkit.schedulers.learned import agent_from_state
+    from cpnkit.schedulers.learned.agents import ActorCriticAgent, DQNAgent
+
+    if not result.best_state:
+        raise ConfigError("the run has no evaluation to export; train at least one step")
+    agent = agent_from_state(result.best_state, seed=config.seed)
+    if not isinstance(agent, ActorCriticAgent | DQNAgent):  # pragma: no cover - agent_from_state builds these
+        raise ConfigError(f"{config.scheduler} is not a bundled-policy kind")
+    last = result.curve[-1]
+    record: dict[str, Any] = {
+        "command": command if isinstance(command, str) else shlex.join(command),
+        "scheduler": config.scheduler,
+        "topologies": list(config.topologies),
+        "seed": config.seed,
+        "steps": result.steps,
+        "episodes": int(last["episodes"]),
+        "mode": config.mode,
+        "transport": config.transport,
+        "settings": config.run_settings(),
+        "hyper": dict(config.hyper),
+        "wall_s": round(last["wall_s"], 2),
+        "kept": {"steps": int(result.best_row["step"]), "eval_mean_response_s": result.best_row["eval_response_s"]},
+        "final_eval_mean_response_s": last["eval_response_s"],
+        "validation": (
+            f"greedy policy, {config.mode}, {config.transport}, {config.eval_tasks} tasks, scenario seeds "
+            f"{', '.join(map(str, VALIDATION_SEEDS))} of each topology, simulator seed = index"
+        ),
+        "history": [{k: round(v, 6) for k, v in row.items()} for row in result.curve],
+        "code": provenance(),
+    }
+    write_policy(agent, stem, record)
+    # the file holds float16 weights: evaluate what ships, then record it
+    shipped, _ = evaluate(load_policy(stem), validation_scenarios(config), sim_config=config.sim_config)
+    record["shipped_eval_mean_response_s"] = shipped
+    write_policy(agent, stem, record)
+    out: dict[str, Any] = json.loads(json.dumps(record))
+    return out
+
+
 # -- curves --------------------------------------------------------------------------------------------------------
 
 
 def _title(config: TrainConfig) -> str:
-    return f"{config.scheduler} on {'+'.join(config.topologies)} ({config.mode}, seed {config.seed})"
+    return (
+        f"{config.scheduler} on {'+'.join(config.topologies)} ({config.mode}, {config.transport}, seed {config.seed})"
+    )
 
 
 def write_curve(
@@ -471,7 +676,7 @@ def write_curve(
 ) -> None:
     """Write the training curve as CSV (one row per evaluation) and, optionally, a PNG (matplotlib, Agg).
 
-    The PNG has the evaluation's mean response latency (ms) and the mean episode reward against the step.
+    The PNG has the validation's mean response latency (ms) and the mean episode reward against the step.
     """
     columns: list[str] = []
     for row in curve:
@@ -491,13 +696,14 @@ def write_curve(
 
     steps = [row["step"] for row in curve]
     fig, (ax_lat, ax_rew) = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax_lat.plot(steps, [row["eval_response_s"] * 1e3 for row in curve], marker="o")
+    ax_lat.plot(steps, [row["eval_response_s"] * 1e3 for row in curve], marker="o", label="validation (greedy)")
+    ax_lat.plot(steps, [row["train_response_s"] * 1e3 for row in curve], marker=".", label="training episodes")
     ax_lat.set_xlabel("training step (decisions)")
-    ax_lat.set_ylabel("eval mean response latency (ms)")
-    ax_rew.plot(steps, [row["eval_reward"] for row in curve], marker="o", label="eval (greedy)")
-    ax_rew.plot(steps, [row["train_return"] for row in curve], marker=".", label="training episodes")
+    ax_lat.set_ylabel("mean response latency (ms)")
+    ax_lat.legend()
+    ax_rew.plot(steps, [row["eval_reward"] for row in curve], marker="o", label="validation (greedy)")
     ax_rew.set_xlabel("training step (decisions)")
-    ax_rew.set_ylabel("mean episode reward (s)")
+    ax_rew.set_ylabel("mean episode return (s)")
     ax_rew.legend()
     for ax in (ax_lat, ax_rew):
         ax.grid(alpha=0.3)

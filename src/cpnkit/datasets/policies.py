@@ -13,7 +13,7 @@ steps; and the provenance: the training command, seed, steps, wall-clock, evalua
 (the acting network's weights — the actor, or the DQN's Q-network — as float16 arrays named
 ``<network>/<parameter>``, read back as float32; no critic, target network or optimiser state: a shipped policy
 is for deciding, about 25 KB a file, and retraining starts from a full checkpoint of the harness). npz + JSON
-rather than a torch pickle: loading runs no code from the file. ``benchmarks/train_rl.py`` writes them; its
+rather than a torch pickle: loading runs no code from the file. ``cpnkit train --export STEM`` writes them; its
 command is recorded in every JSON.
 """
 
@@ -144,7 +144,7 @@ def bundled_policy_meta(agent_id: str, topology: str) -> dict[str, Any]:
         state = _bundled_state(agent_id, name)
         if state is not None:
             return {"policy": name, **{k: v for k, v in state.items() if k != "weights"}}
-    raise ConfigError(f"no bundled {agent_id} policy; train one with benchmarks/train_rl.py")
+    raise ConfigError(f"no bundled {agent_id} policy; train one with cpnkit train --scheduler {agent_id} --export STEM")
 
 
 def bundled_agent(agent_id: str, topology: str) -> ActorCriticAgent | DQNAgent:

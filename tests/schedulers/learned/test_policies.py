@@ -28,8 +28,12 @@ def test_bundled_policies_load_for_every_paper_topology_and_fall_back_to_the_gen
     for topology in (*POLICY_TOPOLOGIES, "somewhere-else"):
         meta = bundled_policy_meta(agent_id, topology)
         assert meta["policy"] in (topology, GENERAL_POLICY)
-        assert meta["provenance"]["command"].startswith("python benchmarks/train_rl.py")
-        assert meta["provenance"]["seed"] == 0
+        prov = meta["provenance"]
+        assert prov["command"].startswith(f"cpnkit train --scheduler {agent_id} ")
+        assert prov["seed"] == 0
+        assert prov["transport"] == "tcp"  # the simulator's default
+        assert prov["code"]["git_dirty"] is False  # trained from a committed tree
+        assert f"--export results/policies/{agent_id}/{meta['policy']}" in prov["command"]
         agent = bundled_agent(agent_id, topology)
         assert agent.id == agent_id
         assert agent.n == 5

@@ -93,8 +93,11 @@ class ActorCriticHyper:
     """Hyper-parameters of rlms-cpn / rlms-mlp.
 
     The paper's values (Tables 8-10) are ``policy_lr=0.1, value_lr=0.1, gamma=0.99`` with plain SGD and
-    per-step updates: ``ActorCriticHyper.paper()``. The defaults differ where the paper's did not train
-    stably on our features (README, ``benchmarks/bench_rl.py``).
+    per-step updates: ``ActorCriticHyper.paper()``. They are not the defaults because they do not train in our
+    simulator: ``benchmarks/bench_rl_sensitivity.py`` (abilene, tcp, 3 training seeds x 20,000 steps) saw every
+    Tables 8-10 variant of the paper's setting diverge to non-finite weights within its first 100 steps (26 of 27
+    runs; the last stayed at the untrained policy), while these defaults (Adam, batches of 16, gradient clipping,
+    an entropy bonus) learned on every seed (README, "Hyper-parameter sensitivity").
 
     Attributes:
         policy_lr: beta_c, the node agent's (and the actor's SyncGNN's) learning rate.
@@ -263,6 +266,77 @@ def _state_header(agent: ActorCriticAgent | DQNAgent) -> dict[str, Any]:
 def _weights(module: Any) -> dict[str, Any]:
     """A detached copy of a module's weights (plain tensors for a checkpoint)."""
     return {key: value.detach().clone() for key, value in module.state_dict().items()}
+
+
+def _pack_obs(observations: list[Observation]) -> dict[str, Any]:
+    """Stack observations into one tensor per key (plain data for a ``weights_only`` checkpoint)."""
+    torch = _torch()
+    return {key: torch.from_numpy(np.stack([np.asarray(o[key]) for o in observations])) for key in OBS_KEYS}
+
+
+def _unpack_obs(packed: Any, count: int, what: str) -> list[Observation]:
+    if count == 0:
+        return []
+    if not isinstance(packed, Mapping) or set(packed) != set(OBS_KEYS):
+        raise CheckpointError(f"checkpoint {what} observations must be a mapping with keys {', '.join(OBS_KEYS)}")
+    arrays = {
+        key: np.asarray(packed[key].numpy() if hasattr(packed[key], "numpy") else packed[key]) for key in OBS_KEYS
+    }
+    if any(len(a) != count for a in arrays.values()):
+        raise CheckpointError(f"checkpoint {what} holds {count} transitions but observation arrays of other lengths")
+    return [{key: arrays[key][i].copy() for key in OBS_KEYS} for i in range(count)]
+
+
+def _pack_transitions(items: list[tuple[Observation, Any, float, Observation | None, bool]]) -> dict[str, Any]:
+    """Transitions ``(obs, action, reward, next_obs, done)`` as stacked tensors (action: an Action or an int)."""
+    torch = _torch()
+    if not items:
+        return {"count": 0}
+    out: dict[str, Any] = {
+        "count": len(items),
+        "obs": _pack_obs([t[0] for t in items]),
+        "next_obs": _pack_obs([t[3] if t[3] is not None else t[0] for t in items]),
+        "has_next": torch.tensor([t[3] is not None for t in items]),
+        "reward": torch.tensor([t[2] for t in items], dtype=torch.float64),
+        "done": torch.tensor([t[4] for t in items]),
+    }
+    if isinstance(items[0][1], Mapping):
+        out["node"] = torch.tensor([int(t[1]["node"]) for t in items])
+        out["split"] = torch.from_numpy(np.stack([np.asarray(t[1]["split"]) for t in items]))
+    else:
+        out["option"] = torch.tensor([int(t[1]) for t in items])
+    return out
+
+
+def _unpack_transitions(packed: Any, what: str) -> list[tuple[Observation, Any, float, Observation | None, bool]]:
+    """Inverse of :func:`_pack_transitions`.
+
+    Raises:
+        CheckpointError: the packed data is malformed.
+    """
+    if not isinstance(packed, Mapping) or not isinstance(packed.get("count"), int) or packed["count"] < 0:
+        raise CheckpointError(f"checkpoint {what} must be a mapping with an integer count >= 0")
+    count = int(packed["count"])
+    if count == 0:
+        return []
+    try:
+        obs = _unpack_obs(packed["obs"], count, what)
+        nxt = _unpack_obs(packed["next_obs"], count, what)
+        has_next = [bool(x) for x in packed["has_next"].tolist()]
+        reward = [float(x) for x in packed["reward"].tolist()]
+        done = [bool(x) for x in packed["done"].tolist()]
+        if "node" in packed:
+            splits = packed["split"].numpy()
+            actions: list[Any] = [
+                Action(node=int(n), split=splits[i].copy()) for i, n in enumerate(packed["node"].tolist())
+            ]
+        else:
+            actions = [int(x) for x in packed["option"].tolist()]
+    except (KeyError, AttributeError, TypeError, IndexError) as exc:
+        raise CheckpointError(f"checkpoint {what} is malformed ({type(exc).__name__}: {exc})") from None
+    if not all(len(x) == count for x in (has_next, reward, done, actions)):
+        raise CheckpointError(f"checkpoint {what} holds {count} transitions but fields of other lengths")
+    return [(obs[i], actions[i], reward[i], nxt[i] if has_next[i] else None, done[i]) for i in range(count)]
 
 
 def _check_header(state: Mapping[str, Any], agent_id: str, n: int, k: int, hyper: Mapping[str, Any]) -> None:
@@ -509,11 +583,16 @@ class ActorCriticAgent:
 
     # checkpoints -------------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        """Weights, optimiser state, step count, hyper-parameters, feature layout, n and k (plain data)."""
+        """Everything to continue training bit-identically (plain data and tensors).
+
+        Weights, optimiser state, step and update counters, hyper-parameters, feature layout, n and k, and the
+        transitions gathered but not yet learned from (``pending``: fewer than ``hyper.batch``).
+        """
         return {
             **_state_header(self),
             "weights": {"actor": _weights(self.actor), "critic": _weights(self.critic)},
             "optimiser": {"actor": self.actor_opt.state_dict(), "critic": self.critic_opt.state_dict()},
+            "pending": _pack_transitions(self._pending),
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -540,7 +619,7 @@ class ActorCriticAgent:
             _load_optimizer(self.critic_opt, opt["critic"], "critic")
         self.steps = int(state["steps"])
         self.updates = int(state.get("updates", 0))
-        self._pending = []
+        self._pending = _unpack_transitions(state["pending"], "pending transitions") if "pending" in state else []
 
 
 # -- DQN -------------------------------------------------------------------------------------------------------
@@ -696,18 +775,25 @@ class DQNAgent:
         return {"q_loss": float(loss.detach()), "q_mean": float(q.detach().mean()), "epsilon": self.epsilon}
 
     def state(self) -> dict[str, Any]:
-        """Weights (online and target), optimiser state, step count, hyper-parameters, feature layout, n, k.
+        """Everything to continue training bit-identically (plain data and tensors).
 
-        The replay buffer is not saved: a resumed agent refills it.
+        Weights (online and target), optimiser state, the step counter (epsilon follows it) and the update
+        counter (the target-network sync follows it), hyper-parameters, feature layout, n, k, the replay buffer
+        with its write position, and the replay sampler's generator state.
         """
         return {
             **_state_header(self),
             "weights": {"q": _weights(self.q), "target": _weights(self.target)},
             "optimiser": {"q": self.opt.state_dict()},
+            "replay": {**_pack_transitions(self._buffer), "next": self._next},
+            "replay_rng": self._rng.bit_generator.state,
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore :meth:`state`'s output (``optimiser`` may be absent; without ``target`` it copies ``q``).
+        """Restore :meth:`state`'s output.
+
+        ``optimiser``, ``replay`` and ``replay_rng`` may be absent, as in a shipped policy (the buffer then starts
+        empty); without ``target`` it copies ``q``.
 
         Raises:
             CheckpointError: the state is corrupt or does not match (id, n, k, features, hyper, shapes).
@@ -725,6 +811,24 @@ class DQNAgent:
             _load_optimizer(self.opt, opt["q"], "q")
         self.steps = int(state["steps"])
         self.updates = int(state.get("updates", 0))
+        replay = state.get("replay")
+        if replay is not None:
+            self._buffer = _unpack_transitions(replay, "replay buffer")
+            nxt = replay.get("next") if isinstance(replay, Mapping) else None
+            if not (
+                isinstance(nxt, int) and 0 <= nxt < max(self.hyper.buffer, 1) and len(self._buffer) <= self.hyper.buffer
+            ):
+                raise CheckpointError(
+                    f"checkpoint replay buffer position {nxt!r} does not fit its {len(self._buffer)} items"
+                )
+            self._next = nxt
+        else:
+            self._buffer, self._next = [], 0
+        if "replay_rng" in state:
+            try:
+                self._rng.bit_generator.state = state["replay_rng"]
+            except (TypeError, ValueError, KeyError) as exc:
+                raise CheckpointError(f"checkpoint replay_rng is not a numpy generator state: {exc}") from None
 
 
 # -- factory ---------------------------------------------------------------------------------------------------

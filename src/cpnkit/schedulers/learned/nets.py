@@ -7,7 +7,9 @@ cpnkit.schedulers`` does not load torch. Every module works on the padded candid
 
 Why plain torch rather than PyTorch Geometric: the graph is a fixed star per compute vertex (``n`` x ``k`` path
 vertices), so one SyncGNN round is a handful of batched dense matmuls and a masked sum over the path axis; a
-sparse library would add scatter kernels and edge-index bookkeeping for nothing at this size.
+sparse library would add scatter kernels and edge-index bookkeeping for nothing at this size. Measured
+(``benchmarks/bench_syncgnn_pyg.py``, README): the same round as a PyG ``MessagePassing`` layer gives the same
+features and takes p50 0.29 ms per decision against 0.25 ms for this module and 0.08 ms for the numpy inference.
 
 :mod:`cpnkit.schedulers.learned.numpy_nets` mirrors every forward pass in numpy (the same parameter names) for
 inference without torch's per-call overhead; a test checks the two agree.
