@@ -42,6 +42,7 @@ from cpnkit.perception.probes import MAX_PROBE_UTILISATION
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.energy import EnergyMeter
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
+from cpnkit.sim.replay import FlowLog, RecordingFlowNetwork
 from cpnkit.sim.result import SimResult
 from cpnkit.sim.scenario import Scenario, SimConfig
 
@@ -83,6 +84,11 @@ class _Job:
         self.done_s = math.nan
 
 
+def _owner_key(owner: tuple[_Job, bool]) -> tuple[int, bool]:
+    """``(task id, is_return)`` of a network flow's owner (for the flow recorder)."""
+    return owner[0].task.id, owner[1]
+
+
 class _DeviceState:
     __slots__ = ("busy", "busy_accum_s", "busy_since_s", "column", "device", "inbound_s", "queue", "queued_s")
 
@@ -105,6 +111,9 @@ class Simulator:
         scheduler: Decides for every task (sees only Snapshots).
         config: Simulator behaviour (mode, jitter, telemetry period, probes, checks).
         seed: Seed for service jitter and probe noise (the workload is fixed by the scenario).
+        flow_log: Record every flow put into the network and every background change here (for an open-loop
+            replay under other transfer models, ``cpnkit.sim.replay``); ``None`` (default) records nothing and
+            costs nothing.
 
     Example:
         >>> from cpnkit.sim.testing import line_scenario
@@ -120,8 +129,10 @@ class Simulator:
         scheduler: Scheduler,
         config: SimConfig | None = None,
         seed: int = 0,
+        flow_log: FlowLog | None = None,
     ) -> None:
         self.scenario = scenario
+        self._flow_log = flow_log
         self.scheduler = scheduler
         self.config = config if config is not None else SimConfig()
         self.seed = seed
@@ -161,8 +172,11 @@ class Simulator:
         self._waiting: deque[Task] = deque()
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
-        self._net = FlowNetwork(
-            self._capacity, self.config.transport, self.config.check_capacity, self.config.lazy_slow_start
+        net_args = (self._capacity, self.config.transport, self.config.check_capacity, self.config.lazy_slow_start)
+        self._net = (
+            FlowNetwork(*net_args)
+            if self._flow_log is None
+            else RecordingFlowNetwork(self._flow_log, _owner_key, *net_args)
         )
         self._net_due_s = math.inf  # time of the one live network event (others in the heap are stale)
         self._rtt_cache: dict[tuple[int, ...], float] = {}
