@@ -38,7 +38,7 @@ from cpnkit.schedulers import make
 from cpnkit.sim import SimConfig, Simulator
 from cpnkit.sim.replay import FlowLog, replay_event_driven, replay_fluid_tcp
 
-console = Console()
+console = Console(width=150)
 SIZE_CLASSES = (("<= 300 KB", 0.0, 300e3), ("<= 3 MB", 300e3, 3e6), ("> 3 MB", 3e6, math.inf))
 MODELS = ("tcp", "fluid", "tcp-queue")
 
@@ -144,6 +144,8 @@ def _stats(x: list[float], ref: list[float]) -> dict[str, float]:
         "p90_abs": float(np.percentile(a, 90)),
         "max_abs": float(a.max()),
         "median_signed": float(np.median(d)),
+        "share_over_10pct": float(np.mean(a > 0.10)),
+        "share_over_25pct": float(np.mean(a > 0.25)),
     }
 
 
@@ -151,7 +153,7 @@ def _summarise(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
     summary: dict[str, Any] = {"comparisons": {}, "ranking": {}}
     for level in ("task", "subflow"):
         table = Table(title=f"per-{level} completion vs tcp-queue: |relative difference| and signed median")
-        for column in ("topology", "model", "size", "n", "median", "p90", "max", "signed median"):
+        for column in ("topology", "model", "size", "n", "median", "p90", "max", "signed median", "> 10%", "> 25%"):
             table.add_column(column)
         for topology in args.topologies:
             for model in ("tcp", "fluid"):
@@ -186,6 +188,8 @@ def _summarise(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
                             str(s["n"]),
                             *(f"{s[k]:.1%}" for k in ("median_abs", "p90_abs", "max_abs")),
                             f"{s['median_signed']:+.1%}",
+                            f"{s['share_over_10pct']:.1%}",
+                            f"{s['share_over_25pct']:.1%}",
                         )
         console.print(table)
     table = Table(title="mean task transfer time (ms) by scheduler, mean over seeds; ranking best first")
