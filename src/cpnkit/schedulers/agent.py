@@ -9,7 +9,7 @@ and a learned scheduler wraps a trained one to decide in the simulator or the se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, NotRequired, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +22,15 @@ Observation = Mapping[str, npt.NDArray[Any]]
 
 
 class Action(TypedDict):
-    """One decision: a compute-vertex index and ``k`` split ratios (projected onto the simplex by the env)."""
+    """One decision: a compute-vertex index and ``k`` split ratios (projected onto the simplex by the env).
+
+    ``sample`` (optional) is the split the policy drew before it was post-processed into ``split`` (rlms-cpn drops
+    shares below ``min_share``); the policy gradient is taken at the drawn split, whose density the policy defines.
+    """
 
     node: int
     split: npt.NDArray[np.float32]
+    sample: NotRequired[npt.NDArray[np.float32]]
 
 
 @runtime_checkable

@@ -59,6 +59,13 @@ def test_masked_actions_are_never_taken_and_splits_lie_on_the_simplex(
         assert np.all(split >= 0)
         assert split.sum() == pytest.approx(1.0, abs=1e-5)
         assert np.all(split[obs["path_mask"][node] == 0] == 0)
+        if "sample" in action:  # the drawn split: on the simplex over the real paths; split keeps its big shares
+            sample = np.asarray(action["sample"], dtype=np.float64)
+            assert sample.sum() == pytest.approx(1.0, abs=1e-5)
+            assert np.all(sample[obs["path_mask"][node] == 0] == 0)
+            kept = split > 0
+            assert np.all(sample[~kept] < 0.1)
+            assert np.allclose(split[kept], sample[kept] / sample[kept].sum(), atol=1e-5)
 
 
 def test_agents_follow_the_agent_protocol() -> None:
@@ -179,3 +186,22 @@ def test_importing_the_schedulers_does_not_import_torch() -> None:
     code = "import sys, cpnkit.schedulers, cpnkit.schedulers.learned; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_actor_critic_learns_at_the_drawn_split_not_the_pruned_one() -> None:
+    obs = {
+        "node": np.full((5, 6), 0.5, dtype=np.float32),
+        "path": np.full((5, 3, 5), 0.5, dtype=np.float32),
+        "task": np.zeros(3, dtype=np.float32),
+        "node_mask": np.ones(5, dtype=np.int8),
+        "path_mask": np.ones((5, 3), dtype=np.int8),
+    }
+    drawn = np.array([0.85, 0.1, 0.05], dtype=np.float32)
+    pruned = np.array([0.85 / 0.95, 0.1 / 0.95, 0.0], dtype=np.float32)
+    agents = [make_agent("rlms-cpn", n=5, k=3, seed=0, batch=1) for _ in range(3)]
+    agents[0].update(obs, {"node": 1, "split": pruned, "sample": drawn}, -0.05, obs, False)  # type: ignore[arg-type]
+    agents[1].update(obs, {"node": 1, "split": drawn}, -0.05, obs, False)  # type: ignore[arg-type]
+    agents[2].update(obs, {"node": 1, "split": pruned}, -0.05, obs, False)  # type: ignore[arg-type]
+    weights = [a.state()["weights"]["actor"] for a in agents]
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+    assert not all(torch.equal(weights[0][key], weights[2][key]) for key in weights[0])
