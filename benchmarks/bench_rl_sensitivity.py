@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from scipy import stats
 
 console = Console(width=150)
 
@@ -68,13 +67,11 @@ def _settings() -> list[tuple[str, dict[str, Any]]]:
 
 
 def _ci95(values: list[float]) -> tuple[float, float]:
-    arr = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
-    if arr.size == 0:
-        return math.nan, math.nan
-    if arr.size == 1:
-        return float(arr[0]), math.nan
-    half = float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-    return float(arr.mean()), half
+    """(mean, 95% CI half-width) over the finite values (diverged runs are left out)."""
+    from cpnkit.bench.paper import ci95_half_width
+
+    finite = [v for v in values if math.isfinite(v)]
+    return (float(np.mean(finite)) if finite else math.nan), ci95_half_width(finite)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -45,8 +45,8 @@ from cpnkit.errors import CheckpointError, ConfigError, InfeasibleError
 from cpnkit.estimate import TransportConfig, TransportModel
 from cpnkit.model import Decision, Snapshot, Task
 from cpnkit.schedulers import Agent, CandidateEncoder
-from cpnkit.schedulers.features import NODE_FEATURES, PATH_FEATURES, TASK_FEATURES
 from cpnkit.schedulers.learned import LearnedScheduler
+from cpnkit.schedulers.learned.agents import feature_layout
 from cpnkit.sim import Mode, Scenario, SimConfig, Simulator
 
 __all__ = [
@@ -508,10 +508,6 @@ def _set_torch_rng(state: Any) -> None:
             raise CheckpointError(f"checkpoint torch_rng is not a torch generator state ({exc})") from None
 
 
-def _features() -> dict[str, list[str]]:
-    return {"node": list(NODE_FEATURES), "path": list(PATH_FEATURES), "task": list(TASK_FEATURES)}
-
-
 def _save(
     out_dir: Path,
     config: TrainConfig,
@@ -528,7 +524,7 @@ def _save(
     payload = {
         "format": CHECKPOINT_FORMAT,
         "scheduler": config.scheduler,
-        "features": _features(),
+        "features": feature_layout(),
         "n": config.n_candidates,
         "k": config.k_paths,
         "hyper": dict(config.hyper),
@@ -577,9 +573,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"checkpoint {path} has format {data['format']!r}, this cpnkit reads {CHECKPOINT_FORMAT}; train anew or "
             "use the cpnkit version that wrote it"
         )
-    if data.get("features") != _features():
+    features = feature_layout()
+    if data.get("features") != features:
         raise CheckpointError(
-            f"checkpoint {path} was trained on features {data.get('features')}, this cpnkit encodes {_features()}; "
+            f"checkpoint {path} was trained on features {data.get('features')}, this cpnkit encodes {features}; "
             "retrain with this version"
         )
     missing = [key for key in ("step", "episode", "rng", "curve", "settings") if key not in data]
