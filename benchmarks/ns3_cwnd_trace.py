@@ -4,8 +4,8 @@ Runs scenarios of a transfer-scenario file in ns-3 (the ``ns3`` extra, with ``cp
 settings) and records, per TCP sender, the ``CongestionWindow``, ``SlowStartThreshold`` and ``RTT`` trace sources of
 its socket (C++ trace sinks, connected at time 0; Python callables cannot be hooked to ns-3 trace sources). Prints,
 per subflow, when slow start ended (ssthresh set from its initial value), the window then, the minimum RTT sample
-so far, and the RTT samples' granularity; ``--json`` writes every event. It hooks in next to
-``ns3_transfers._configure_tcp``, a private function: a diagnostic, not part of the validation.
+so far, and the RTT samples' granularity; ``--json`` writes every event. The tracer starts through ``run_ns3``'s
+``on_setup`` hook: a diagnostic, not part of the validation.
 
 Run (from an empty directory, ns-3 scans the current one for libraries):
 ``python benchmarks/ns3_cwnd_trace.py src/cpnkit/bench/data/transfer_suite.json share-diffRTT-2x10MB``
@@ -51,19 +51,16 @@ def main() -> None:
     args = parser.parse_args()
     ns = ns3_transfers.load_ns3()
     ns.cppyy.cppdef(_TRACER)
-    configure = ns3_transfers._configure_tcp
 
-    def configure_and_trace(ns_: Any, seed: int, settings: Any) -> None:
-        configure(ns_, seed, settings)
-        ns.cppyy.gbl.cpnkit_cwnd.Start()
+    def start_tracer(ns_: Any) -> None:
+        ns_.cppyy.gbl.cpnkit_cwnd.Start()
 
-    ns3_transfers._configure_tcp = configure_and_trace
     wanted = set(args.ids.split(","))
     dump: dict[str, object] = {}
     for scenario in read_transfer_scenarios(args.scenarios):
         if scenario.id not in wanted:
             continue
-        result = ns3_transfers.run_ns3([scenario])[0]
+        result = ns3_transfers.run_ns3([scenario], on_setup=start_tracer)[0]
         print(scenario.id, {k: round(v, 4) for k, v in result.task_completion_s.items()})
         names = [f"{t.id}/{s.id}" for t in scenario.tasks for s in t.subflows]
         events = [(e.t, e.sender, e.kind, e.value) for e in ns.cppyy.gbl.cpnkit_cwnd.events]

@@ -2,8 +2,8 @@
 
 Runs scenarios of a transfer-scenario file in ns-3 (the ``ns3`` extra, with ``cpnkit.bench.ns3_transfers``'s
 settings) and prints every subflow's received rate per ``--dt`` interval, sampled by a small C++ event (Python
-callables cannot be scheduled in ns-3). It hooks a sampler in next to ``ns3_transfers._configure_tcp``, a private
-function: a diagnostic, not part of the validation.
+callables cannot be scheduled in ns-3), started through ``run_ns3``'s ``on_setup`` hook: a diagnostic, not part of
+the validation.
 
 Run (from an empty directory, ns-3 scans the current one for libraries):
 ``python benchmarks/ns3_rate_trace.py src/cpnkit/bench/data/transfer_suite.json share-diffRTT-2x10MB --dt 0.05``
@@ -41,18 +41,15 @@ def main() -> None:
     args = parser.parse_args()
     ns = ns3_transfers.load_ns3()
     ns.cppyy.cppdef(_SAMPLER)
-    configure = ns3_transfers._configure_tcp
 
-    def configure_and_sample(ns_: Any, seed: int, settings: Any) -> None:
-        configure(ns_, seed, settings)
-        ns.cppyy.gbl.cpnkit_trace.Start(args.dt)
+    def start_sampler(ns_: Any) -> None:
+        ns_.cppyy.gbl.cpnkit_trace.Start(args.dt)
 
-    ns3_transfers._configure_tcp = configure_and_sample
     wanted = set(args.ids.split(","))
     for scenario in read_transfer_scenarios(args.scenarios):
         if scenario.id not in wanted:
             continue
-        result = ns3_transfers.run_ns3([scenario])[0]
+        result = ns3_transfers.run_ns3([scenario], on_setup=start_sampler)[0]
         print(scenario.id, {k: round(v, 4) for k, v in result.task_completion_s.items()})
         names = [f"{t.id}/{s.id}" for t in scenario.tasks for s in t.subflows]
         rows = [list(r) for r in ns.cppyy.gbl.cpnkit_trace.samples]

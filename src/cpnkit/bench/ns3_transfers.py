@@ -325,7 +325,11 @@ def load_ns3() -> Any:
 
 
 def run_ns3(
-    scenarios: Sequence[TransferScenario], *, seed: int = 1, settings: Ns3Settings | None = None
+    scenarios: Sequence[TransferScenario],
+    *,
+    seed: int = 1,
+    settings: Ns3Settings | None = None,
+    on_setup: Callable[[Any], None] | None = None,
 ) -> list[TransferResult]:
     """Run transfer scenarios in ns-3 and return their completion times (``model="ns3"``).
 
@@ -333,6 +337,9 @@ def run_ns3(
         scenarios: The scenarios; each is simulated on its own (``Simulator.Destroy()`` in between).
         seed: ns-3 RNG seed (``RngSeedManager.SetSeed``); the runs have no random elements, it is recorded.
         settings: TCP / queue settings (default: ``Ns3Settings()``, see the module docstring).
+        on_setup: Called with the loaded ``ns`` module in each scenario once its TCP defaults are set, before
+            the topology is built and the simulation runs: a hook for diagnostics that schedule their own ns-3
+            events or trace sources (``benchmarks/ns3_rate_trace.py``, ``benchmarks/ns3_cwnd_trace.py``).
 
     Returns:
         One result per scenario, in order: per task and per subflow, first payload byte sent to last payload
@@ -343,7 +350,7 @@ def run_ns3(
             different delays, a subflow's bytes are not a whole number, or the transport is not ``"tcp"``.
         InvariantError: a sink did not receive exactly its subflow's bytes.
     """
-    return simulate_ns3(scenarios, seed=seed, settings=settings).results
+    return simulate_ns3(scenarios, seed=seed, settings=settings, on_setup=on_setup).results
 
 
 def simulate_ns3(
@@ -352,6 +359,7 @@ def simulate_ns3(
     seed: int = 1,
     settings: Ns3Settings | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    on_setup: Callable[[Any], None] | None = None,
 ) -> Ns3Report:
     """Like ``run_ns3``, with provenance (ns-3 version, settings, seed, per-scenario run statistics).
 
@@ -360,6 +368,7 @@ def simulate_ns3(
         seed: ns-3 RNG seed.
         settings: TCP / queue settings.
         progress: Called as ``progress(done, total, scenario_id)`` before each scenario and once at the end.
+        on_setup: As ``run_ns3``.
 
     Returns:
         The results and their provenance.
@@ -380,7 +389,7 @@ def simulate_ns3(
     for i, scenario in enumerate(scenarios):
         if progress is not None:
             progress(i, len(scenarios), scenario.id)
-        result, stats = _run_one(ns, scenario, seed, settings)
+        result, stats = _run_one(ns, scenario, seed, settings, on_setup)
         results.append(result)
         runs[scenario.id] = stats
     if progress is not None:
@@ -506,12 +515,18 @@ def _configure_tcp(ns: Any, seed: int, settings: Ns3Settings) -> None:
 
 
 def _run_one(
-    ns: Any, scenario: TransferScenario, seed: int, settings: Ns3Settings
+    ns: Any,
+    scenario: TransferScenario,
+    seed: int,
+    settings: Ns3Settings,
+    on_setup: Callable[[Any], None] | None = None,
 ) -> tuple[TransferResult, dict[str, Any]]:
     wall0 = time.perf_counter()
     helpers = ns.cppyy.gbl.cpnkit_ns3
     helpers.Reset()
     _configure_tcp(ns, seed, settings)
+    if on_setup is not None:
+        on_setup(ns)
     topo = scenario.topology
     queue_packets = _queue_packets(scenario, settings)
 
