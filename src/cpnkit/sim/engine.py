@@ -41,7 +41,7 @@ from cpnkit.perception import mm1_mean_wait_s, probe_path
 from cpnkit.perception.probes import MAX_PROBE_UTILISATION
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.energy import EnergyMeter
-from cpnkit.sim.fluid_tcp import FluidTcpNetwork
+from cpnkit.sim.fluid_tcp import CubicConfig, FluidTcpNetwork
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 from cpnkit.sim.replay import FlowLog, RecordingFlowNetwork
 from cpnkit.sim.result import SimResult
@@ -186,7 +186,7 @@ class Simulator:
                 self._capacity.tolist(),
                 self._prop.tolist(),
                 config.transport,
-                dt_s=config.tcp_queue_dt_s,
+                dt_s=config.tcp_queue_dt_s if config.tcp_queue_dt_s is not None else self._default_dt_s(),
                 check_capacity=config.check_capacity,
             )
         else:
@@ -207,6 +207,24 @@ class Simulator:
         self._probe_load: npt.NDArray[np.float64] | None = None  # link loads for probes within one decision
         self._truth = _Truth(self) if getattr(self.scheduler, "privileged", False) else None
         self._setup_energy()
+
+    def _default_dt_s(self) -> float:
+        """``tcp-queue``'s step: the smallest round-trip propagation between a task source and another site / 20.
+
+        Every flow runs between a task's source and a site (either way), on a path at least as long as the
+        shortest, so every flow's round trip spans at least 20 steps (``CubicConfig.steps_per_rtt``).
+        """
+        topology = self.scenario.topology
+        sources = {task.source for task in self.scenario.tasks} | set(self.scenario.access_points)
+        rtts = [
+            propagation_rtt_s(topology, topology.k_shortest_paths(source, site.node, 1)[0])
+            for source in sorted(sources)
+            for site in self.scenario.sites
+            if site.node != source
+        ]
+        positive = [r for r in rtts if r > 0]
+        smallest = min(positive) if positive else 2.0 * float(np.min(self._prop))
+        return max(smallest, 1e-6) / CubicConfig().steps_per_rtt
 
     def _setup_energy(self) -> None:
         """Energy accounting and the energy snapshot, when the scenario has an energy model."""

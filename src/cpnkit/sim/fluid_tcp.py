@@ -586,23 +586,26 @@ class FluidTcpNetwork:
 
     def _layout(self) -> None:
         """Rebuild the columns after flows came or left, keeping the history of those that stay."""
+        if self._k > self._base:
+            self._compact(self._k + 1)  # copy only the rows still needed
         flows = self._flows
         rows = self._rows
+        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
         widths = [len(f.links) for f in flows]
         n_entries = sum(widths)
-        old_in, old_out, old_sent = self._inflow, self._outflow, self._sent
-        old_first = [f.column for f in flows]
-        inflow = np.zeros((rows, n_entries))
-        outflow = np.zeros((rows, n_entries))
-        sent = np.zeros((rows, len(flows)))
         first = np.cumsum([0, *widths])[:-1].astype(np.intp)
-        for i in range(len(flows)):
-            if old_first[i] >= 0:  # it had columns: keep its history
-                src = old_first[i]
-                width = widths[i]
-                inflow[:, first[i] : first[i] + width] = old_in[:, src : src + width]
-                outflow[:, first[i] : first[i] + width] = old_out[:, src : src + width]
-                sent[:, i] = old_sent[:, self._flow_index[i]]
+        kept = [i for i, f in enumerate(flows) if f.column >= 0]  # flows that had columns: keep their history
+        old_entries = np.array([flows[i].column + j for i in kept for j in range(widths[i])], dtype=np.intp)
+        new_entries = np.array([first[i] + j for i in kept for j in range(widths[i])], dtype=np.intp)
+        inflow = np.empty((rows, n_entries))
+        outflow = np.empty((rows, n_entries))
+        sent = np.empty((rows, len(flows)))
+        for array in (inflow, outflow, sent):
+            array[:used] = 0.0  # new flows' history; rows from `used` on are written before they are read,
+            array[used : used + 2] = 0.0  # but for one read with weight 0 (finite, then)
+        inflow[:used, new_entries] = self._inflow[:used, old_entries]
+        outflow[:used, new_entries] = self._outflow[:used, old_entries]
+        sent[:used, kept] = self._sent[:used, [self._flow_index[i] for i in kept]]
         self._inflow, self._outflow, self._sent = inflow, outflow, sent
         for i, flow in enumerate(flows):
             flow.column = int(first[i])
@@ -815,9 +818,9 @@ class FluidTcpNetwork:
         queued = self._queue > 1e-9
         if np.any(queued):
             keep = min(keep, int(self._pointer[queued].min()))
-        for i, flow in enumerate(self._flows):
+        for flow in self._flows:
             if flow.done_step < 0 or k <= flow.done_step:
-                keep = min(keep, flow.ack_index - 1, int(self._start_step[i]) - 1)
+                keep = min(keep, flow.ack_index - 1)  # its RTT samples search its sent curve from there
         keep = max(keep, self._base)
         shift = keep - self._base
         rows = self._rows
@@ -1142,12 +1145,8 @@ def _grow(array: _Array, rows: int) -> _Array:
 
 def _at(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int | NDArray[np.intp]) -> _Array:
     """``history[:, columns]`` at fractional row ``index`` (linear in between; row 0 before, ``newest`` at most)."""
-    if isinstance(newest, np.ndarray):
-        x = np.clip(index, 0.0, newest.astype(np.float64))
-        low = np.minimum(np.floor(x).astype(np.intp), np.maximum(newest - 1, 0))
-    else:
-        x = np.clip(index, 0.0, float(newest))
-        low = np.minimum(np.floor(x).astype(np.intp), max(newest - 1, 0))
+    x = np.minimum(np.maximum(index, 0.0), newest)
+    low = np.minimum(x.astype(np.intp), np.maximum(newest - 1, 0))  # x >= 0: truncation is floor
     frac = x - low
     a = history[low, columns]
     b = history[np.minimum(low + 1, newest), columns]

@@ -34,9 +34,9 @@ class SimConfig:
             a 10-segment window, headers, max-min shares; event-driven), the ideal ``fluid``, or ``tcp-queue``
             (CUBIC windows with HyStart over FIFO fluid queues, time-stepped: the model closest to ns-3, and the
             slowest); see ``cpnkit.estimate.transport`` and ``cpnkit.sim.fluid_tcp``.
-        tcp_queue_dt_s: ``tcp-queue`` only: its time step, in s. Default (``None``): the topology's smallest
-            one-hop round trip (twice the smallest link propagation delay) / 20, so that every path's round trip
-            spans at least 20 steps. Cost grows as 1 / step.
+        tcp_queue_dt_s: ``tcp-queue`` only: its time step, in s. Default (``None``): the smallest round-trip
+            propagation between a task source and a site other than its own node, / 20, so that every flow's
+            round trip spans at least 20 steps (as the batch model's default). Cost grows as 1 / step.
         invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
             ``reject`` the task and record the error as the outcome's reason.
         check_capacity: Verify after every rate allocation that no link carries more than its residual
