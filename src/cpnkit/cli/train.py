@@ -103,7 +103,7 @@ def train_command(
         raise ConfigError(f"--mode {mode!r} must be 'online' or 'isolated'")
     if transport == "tcp-queue":
         raise ConfigError(
-            "--transport tcp-queue is not offered for training: it simulates ~10x slower than tcp; train under tcp "
+            "--transport tcp-queue is not offered for training: it simulates 50-200x slower than tcp; train under tcp "
             "and evaluate the policy under tcp-queue with `cpnkit bench paper --transport tcp-queue`"
         )
     if transport not in ("tcp", "fluid"):

@@ -36,8 +36,14 @@ Known limits: no losses, so no fast recovery, no ``W_max``/beta and no RTO: queu
 ns-3 runs use (``max(1000, 2 x BDP)`` packets) are reported (``overflow_bytes``) but not dropped; CUBIC's
 TCP-friendly (Reno) region is not modelled (with ``cnt`` clamped to 20 it cannot bind: it grows ~0.5 segment per
 RTT, the clamp at least 1 segment per 20 acknowledged); ACK compression and reverse-path queueing are ignored;
-the receiver ACKs every segment (the suite's ns-3 setting). This module is used by transfer evaluation only; the
-task simulator (``FlowNetwork``) keeps its event-driven ``tcp`` model.
+the receiver ACKs every segment (the suite's ns-3 setting).
+
+One engine, two drivers: ``FluidTcpNetwork`` is the model as an incremental network with ``FlowNetwork``'s
+engine-facing surface (flows added and delivered while it runs, background set per link), which the task
+simulator runs under ``SimConfig(transport=TransportConfig(model="tcp-queue"))``; ``simulate_fluid_tcp`` (transfer
+evaluation, open-loop replay) adds a fixed flow list to it up front and steps it. Its history does not grow with
+simulated time: rows of the cumulative curves older than the largest lag still in use (ACK path, a queue's oldest
+byte, a flow's last acknowledged byte) are dropped, and a flow's columns leave once the batch model counts it done.
 """
 
 from __future__ import annotations
