@@ -289,7 +289,7 @@ class PaperGrid:
         candidate_counts: Table 7's candidate counts.
         io_input_bytes: Table 15's input sizes, in bytes.
         transport: ``tcp`` (default), ``fluid`` or ``tcp-queue`` (CUBIC over FIFO queues: the ns-3-validated model,
-            50-200x slower to simulate than tcp).
+            up to ~200x slower to simulate than tcp).
         service_jitter: Relative service-time jitter.
         subject: The scheduler whose improvement over the others the tables show (``None``: waterfill when
             present, else the first non-privileged scheduler).

@@ -74,7 +74,7 @@ def paper(
         str,
         typer.Option(
             help="tcp (slow start, headers, max-min shares), fluid (ideal), or tcp-queue (CUBIC windows over FIFO "
-            "queues: the ns-3-validated model; 50-200x slower to simulate than tcp)."
+            "queues: the ns-3-validated model; up to ~200x slower to simulate than tcp)."
         ),
     ] = "tcp",
     backend: Annotated[str, typer.Option(help="local (this process), process (a process pool) or ray.")] = "local",

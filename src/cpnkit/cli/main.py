@@ -146,7 +146,7 @@ def sim(
         str,
         typer.Option(
             help="tcp: slow start from a 10-segment window, headers; fluid: ideal max-min flows; tcp-queue: CUBIC "
-            "windows over FIFO fluid queues (the ns-3-validated model; 50-200x slower to simulate than tcp)."
+            "windows over FIFO fluid queues (the ns-3-validated model; up to ~200x slower to simulate than tcp)."
         ),
     ] = "tcp",
     trace: Annotated[

@@ -21,7 +21,7 @@ Three models, chosen per scenario (``TransportConfig.model``):
 ``tcp-queue``
     The simulator plays every flow in the window-and-queue fluid TCP (``cpnkit.sim.fluid_tcp.FluidTcpNetwork``:
     CUBIC windows with HyStart over per-link FIFO fluid queues, time-stepped; validated against ns-3 on the transfer
-    suites to a median/max error of 0.3%/17.8%, where ``tcp`` has 0.4%/80.9%), 50-200x slower to simulate
+    suites to a median/max error of 0.3%/17.8%, where ``tcp`` has 0.4%/80.9%), up to ~200x slower to simulate
     (one step of ``tcp_queue_dt_s`` at a time while flows are active). Everything in this module (``wire_bits``,
     ``transfer_time_s``, and so the schedulers' estimates) treats it as ``tcp``: wire bytes with headers and
     slow-start rounds are the closed form that model has.
