@@ -603,12 +603,10 @@ class FluidTcpNetwork:
         kept = [i for i, f in enumerate(flows) if f.column >= 0]  # flows that had columns: keep their history
         old_entries = np.array([flows[i].column + j for i in kept for j in range(widths[i])], dtype=np.intp)
         new_entries = np.array([first[i] + j for i in kept for j in range(widths[i])], dtype=np.intp)
-        inflow = np.empty((rows, n_entries))
-        outflow = np.empty((rows, n_entries))
-        sent = np.empty((rows, len(flows)))
-        for array in (inflow, outflow, sent):
-            array[:used] = 0.0  # new flows' history; rows from `used` on are written before they are read,
-            array[used : used + 2] = 0.0  # but for one read with weight 0 (finite, then)
+        # zeros: new flows' history, and the row after the newest, read with weight 0 (it must be finite)
+        inflow = np.zeros((rows, n_entries))
+        outflow = np.zeros((rows, n_entries))
+        sent = np.zeros((rows, len(flows)))
         inflow[:used, new_entries] = self._inflow[:used, old_entries]
         outflow[:used, new_entries] = self._outflow[:used, old_entries]
         sent[:used, kept] = self._sent[:used, [self._flow_index[i] for i in kept]]
