@@ -13,7 +13,7 @@ changes (Kendall's tau between them), and the mean transfer times (input transmi
 under both; then the wall time of each transport and its ratio to tcp's, measured in the same run (runs alternate
 tcp / tcp-queue).
 
-Cost: 176 s with the defaults (abilene and ebone, seeds 0-2, 300 tasks, 7 schedulers; niced on a shared 2-core
+Cost: 176-197 s with the defaults (abilene and ebone, seeds 0-2, 300 tasks, 7 schedulers; niced on a shared 2-core
 machine), nearly all of it tcp-queue; part of ``make bench``.
 
 Run: ``python benchmarks/bench_transport_closed_loop.py [--topologies abilene,ebone] [--seeds 0,1,2]
