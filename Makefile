@@ -40,6 +40,7 @@ check: lint typecheck contracts test
 bench: install
 	$(PY) benchmarks/bench_sim.py --json results/bench_sim.json
 	$(PY) benchmarks/bench_transfers.py --json results/bench_transfers.json
+	$(PY) benchmarks/bench_transport_closed_loop.py --json results/bench_transport_closed_loop.json
 	$(PY) benchmarks/bench_predictor.py --json results/bench_predictor.json
 	$(PY) benchmarks/bench_paper.py --json results/bench_paper.json
 	$(PY) benchmarks/bench_green.py --json results/bench_green.json

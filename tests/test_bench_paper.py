@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from cpnkit.bench.paper import (
     compare,
     group_jobs,
     parse_seeds,
+    run_cell,
     run_paper_bench,
 )
 from cpnkit.bench.report import paper_tables, write_report
@@ -138,6 +140,15 @@ def test_grid_rejects_unknown_scheduler_topology_and_mode() -> None:
         _grid(modes=("batch",))
     with pytest.raises(ConfigError, match="experiment"):
         _grid(experiments=("tables",))
+    with pytest.raises(ConfigError, match="tcp-queue"):
+        _grid(transport="reno")
+
+
+def test_a_cell_runs_under_tcp_queue() -> None:
+    (cell,) = [c for c in _grid(transport="tcp-queue").cells() if c.scheduler == "nearest-ecmp"][:1]
+    assert cell.transport == "tcp-queue"
+    result = run_cell(replace(cell, scenario=replace(cell.scenario, n_tasks=6)))
+    assert result.completed == 6
 
 
 # -- timing wrapper ------------------------------------------------------------------------------------

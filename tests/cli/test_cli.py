@@ -78,3 +78,13 @@ def test_cli_usage_error_exits_2_without_traceback() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "--tasks" in proc.stderr
+
+
+def test_cli_sim_runs_under_tcp_queue(tmp_path: Path) -> None:
+    meta = tmp_path / "r.json"
+    args = ["sim", "--topology", "abilene", "--tasks", "8", "--seed", "1", "--transport", "tcp-queue"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "r.csv"), "--json", str(meta)])
+    assert result.exit_code == 0, result.output
+    assert "mean response" in result.output
+    help_text = " ".join(runner.invoke(app, ["sim", "--help"]).output.split())
+    assert "tcp-queue" in help_text

@@ -94,3 +94,11 @@ def test_parse_assignments_rejects_items_without_equals() -> None:
     assert parse_assignments(["a=1", "b=x y", "c="]) == {"a": 1, "b": "x y", "c": ""}
     with pytest.raises(ConfigError, match="key=value"):
         parse_assignments(["lr"])
+
+
+def test_cli_train_refuses_tcp_queue_with_a_way_out(tmp_path: Path) -> None:
+    args = ["train", "-t", "abilene", "-s", "rlms-cpn", "--transport", "tcp-queue", "--out", str(tmp_path), "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)
+    assert "bench paper --transport tcp-queue" in str(result.exception)

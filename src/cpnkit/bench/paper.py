@@ -37,6 +37,7 @@ import numpy as np
 from cpnkit.datasets import ScenarioConfig, build_scenario, load_topology
 from cpnkit.errors import ConfigError
 from cpnkit.estimate import TransportConfig
+from cpnkit.estimate.transport import TRANSPORT_MODELS
 from cpnkit.model import Decision, Snapshot, Task
 from cpnkit.schedulers import Scheduler, SchedulerRegistry
 from cpnkit.schedulers import registry as default_registry
@@ -138,7 +139,7 @@ class Cell:
         seed: Seeds the scenario, the scheduler and the simulator.
         scenario: Scenario settings (``n_tasks``, task mix, ...).
         scheduler_kwargs: Extra keyword arguments of the scheduler factory (``n_candidates``), sorted by name.
-        transport: ``tcp`` (default) or ``fluid``.
+        transport: ``tcp`` (default), ``fluid`` or ``tcp-queue`` (ns-3-validated, slower).
         service_jitter: Relative service-time jitter of the simulator.
     """
 
@@ -287,7 +288,8 @@ class PaperGrid:
         scenario: Scenario settings of the main comparison (its ``n_tasks`` is the tasks per run).
         candidate_counts: Table 7's candidate counts.
         io_input_bytes: Table 15's input sizes, in bytes.
-        transport: ``tcp`` (default) or ``fluid``.
+        transport: ``tcp`` (default), ``fluid`` or ``tcp-queue`` (CUBIC over FIFO queues: the ns-3-validated model,
+            up to ~200x slower to simulate than tcp).
         service_jitter: Relative service-time jitter.
         subject: The scheduler whose improvement over the others the tables show (``None``: waterfill when
             present, else the first non-privileged scheduler).
@@ -320,8 +322,8 @@ class PaperGrid:
                 raise ConfigError(f"experiment {exp!r} must be one of {', '.join(EXPERIMENTS)}")
         if any(n < 1 for n in self.candidate_counts):
             raise ConfigError(f"candidate counts {self.candidate_counts!r} must be >= 1")
-        if self.transport not in ("fluid", "tcp"):
-            raise ConfigError(f"transport {self.transport!r} must be 'fluid' or 'tcp'")
+        if self.transport not in TRANSPORT_MODELS:
+            raise ConfigError(f"transport {self.transport!r} must be one of {list(TRANSPORT_MODELS)}")
 
     @property
     def side_mode(self) -> Mode:

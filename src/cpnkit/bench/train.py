@@ -275,7 +275,10 @@ class TrainConfig:
         if self.mode not in ("online", "isolated"):
             raise ConfigError(f"mode={self.mode!r} must be 'online' or 'isolated'")
         if self.transport not in ("tcp", "fluid"):
-            raise ConfigError(f"transport={self.transport!r} must be 'tcp' or 'fluid'")
+            raise ConfigError(
+                f"transport={self.transport!r} must be 'tcp' or 'fluid' (tcp-queue is too slow to train under; "
+                "evaluate trained policies under it instead)"
+            )
         if TRAIN_SEED_BASE + self.scenarios > 2**31:
             raise ConfigError(f"scenarios={self.scenarios} is too many")
 

@@ -70,7 +70,13 @@ def paper(
         typer.Option(help="Offered compute load (fraction of capacity); overrides --rate.", show_default=False),
     ] = None,
     background: Annotated[float, typer.Option(help="Busiest link's mean background utilisation, 0..1.")] = 0.5,
-    transport: Annotated[str, typer.Option(help="tcp (slow start, headers) or fluid (ideal).")] = "tcp",
+    transport: Annotated[
+        str,
+        typer.Option(
+            help="tcp (slow start, headers, max-min shares), fluid (ideal), or tcp-queue (CUBIC windows over FIFO "
+            "queues: the ns-3-validated model; up to ~200x slower to simulate than tcp)."
+        ),
+    ] = "tcp",
     backend: Annotated[str, typer.Option(help="local (this process), process (a process pool) or ray.")] = "local",
     workers: Annotated[
         int | None, typer.Option(min=1, help="Workers of process / local Ray. Default: CPU count.")

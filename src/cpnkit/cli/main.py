@@ -143,7 +143,11 @@ def sim(
     ] = 0.5,
     jitter: Annotated[float, typer.Option(help="Relative service-time jitter (lognormal sigma).")] = 0.02,
     transport: Annotated[
-        str, typer.Option(help="tcp: slow start from a 10-segment window, headers; fluid: ideal max-min flows.")
+        str,
+        typer.Option(
+            help="tcp: slow start from a 10-segment window, headers; fluid: ideal max-min flows; tcp-queue: CUBIC "
+            "windows over FIFO fluid queues (the ns-3-validated model; up to ~200x slower to simulate than tcp)."
+        ),
     ] = "tcp",
     trace: Annotated[
         Path | None,

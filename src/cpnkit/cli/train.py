@@ -101,6 +101,11 @@ def train_command(
 
     if mode not in ("online", "isolated"):
         raise ConfigError(f"--mode {mode!r} must be 'online' or 'isolated'")
+    if transport == "tcp-queue":
+        raise ConfigError(
+            "--transport tcp-queue is not offered for training: it simulates up to ~200x slower than tcp; train "
+            "under tcp and evaluate the policy under tcp-queue with `cpnkit bench paper --transport tcp-queue`"
+        )
     if transport not in ("tcp", "fluid"):
         raise ConfigError(f"--transport {transport!r} must be 'tcp' or 'fluid'")
     hyper: dict[str, Any] = {}

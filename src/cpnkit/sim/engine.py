@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from cpnkit.errors import CpnError, DecisionError, InfeasibleError
+from cpnkit.errors import ConfigError, CpnError, DecisionError, InfeasibleError
 from cpnkit.model import (
     Decision,
     Device,
@@ -41,6 +41,7 @@ from cpnkit.perception import mm1_mean_wait_s, probe_path
 from cpnkit.perception.probes import MAX_PROBE_UTILISATION
 from cpnkit.schedulers import Scheduler
 from cpnkit.sim.energy import EnergyMeter
+from cpnkit.sim.fluid_tcp import CubicConfig, FluidTcpNetwork
 from cpnkit.sim.network import FlowNetwork, propagation_rtt_s
 from cpnkit.sim.replay import FlowLog, RecordingFlowNetwork
 from cpnkit.sim.result import SimResult
@@ -172,12 +173,29 @@ class Simulator:
         self._waiting: deque[Task] = deque()
         self._outcomes: list[Outcome] = []
         self._decisions: list[Decision] = []
-        net_args = (self._capacity, self.config.transport, self.config.check_capacity, self.config.lazy_slow_start)
-        self._net = (
-            FlowNetwork(*net_args)
-            if self._flow_log is None
-            else RecordingFlowNetwork(self._flow_log, _owner_key, *net_args)
-        )
+        config = self.config
+        self._queue_model = config.transport.model == "tcp-queue"
+        self._net: FlowNetwork | FluidTcpNetwork
+        if self._queue_model:
+            if self._flow_log is not None:
+                raise ConfigError(
+                    "flow_log records the event-driven transports ('tcp', 'fluid'); run with one of them to replay "
+                    "its flows under tcp-queue (cpnkit.sim.replay.replay_fluid_tcp)"
+                )
+            self._net = FluidTcpNetwork(
+                self._capacity.tolist(),
+                self._prop.tolist(),
+                config.transport,
+                dt_s=config.tcp_queue_dt_s if config.tcp_queue_dt_s is not None else self._default_dt_s(),
+                check_capacity=config.check_capacity,
+            )
+        else:
+            net_args = (self._capacity, config.transport, config.check_capacity, config.lazy_slow_start)
+            self._net = (
+                FlowNetwork(*net_args)
+                if self._flow_log is None
+                else RecordingFlowNetwork(self._flow_log, _owner_key, *net_args)
+            )
         self._net_due_s = math.inf  # time of the one live network event (others in the heap are stale)
         self._rtt_cache: dict[tuple[int, ...], float] = {}
         self._background = self.scenario.background
@@ -189,6 +207,24 @@ class Simulator:
         self._probe_load: npt.NDArray[np.float64] | None = None  # link loads for probes within one decision
         self._truth = _Truth(self) if getattr(self.scheduler, "privileged", False) else None
         self._setup_energy()
+
+    def _default_dt_s(self) -> float:
+        """``tcp-queue``'s step: the smallest round-trip propagation between a task source and another site / 20.
+
+        Every flow runs between a task's source and a site (either way), on a path at least as long as the
+        shortest, so every flow's round trip spans at least 20 steps (``CubicConfig.steps_per_rtt``).
+        """
+        topology = self.scenario.topology
+        sources = {task.source for task in self.scenario.tasks} | set(self.scenario.access_points)
+        rtts = [
+            propagation_rtt_s(topology, topology.k_shortest_paths(source, site.node, 1)[0])
+            for source in sorted(sources)
+            for site in self.scenario.sites
+            if site.node != source
+        ]
+        positive = [r for r in rtts if r > 0]
+        smallest = min(positive) if positive else 2.0 * float(np.min(self._prop))
+        return max(smallest, 1e-6) / CubicConfig().steps_per_rtt
 
     def _setup_energy(self) -> None:
         """Energy accounting and the energy snapshot, when the scenario has an energy model."""
@@ -358,6 +394,13 @@ class Simulator:
             "sim_end_s": self._now,
             "background_clipped_link_steps": self._background.clipped_link_steps,
         }
+        if isinstance(self._net, FluidTcpNetwork):
+            stats["tcp_queue_dt_s"] = self._net.dt_s
+            stats["tcp_queue_steps"] = self._net.steps
+            stats["max_queue_bytes"] = float(self._net.max_queue_bytes.max())
+            stats["max_queue_overflow_bytes"] = float(max(self._net.overflow_bytes.max(), 0.0))
+            stats["max_late_delivery_s"] = self._net.max_late_delivery_s
+            stats["max_history_rows"] = self._net.max_history_rows
         return SimResult(
             scenario=self.scenario.name,
             scheduler=getattr(self.scheduler, "name", type(self.scheduler).__name__),
@@ -650,8 +693,14 @@ class Simulator:
 
     # -- network -------------------------------------------------------------------------------------
     def _rtt(self, path: Path) -> float:
-        """Round trip of a path: forward + reverse propagation and M/M/1 queueing at the background load."""
+        """Round trip of a path: forward + reverse propagation and M/M/1 queueing at the background load.
+
+        Under ``tcp-queue`` propagation only: that model has its queues.
+        """
         rtt = self._rtt_cache.get(path.link_ids)
+        if rtt is None and self._queue_model:
+            rtt = propagation_rtt_s(self.scenario.topology, path)
+            self._rtt_cache[path.link_ids] = rtt
         if rtt is None:
             queueing = sum(
                 mm1_mean_wait_s(self._bg_util[link], self._capacity[link], self.config.probe.packet_bytes)

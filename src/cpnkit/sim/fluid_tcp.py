@@ -36,8 +36,14 @@ Known limits: no losses, so no fast recovery, no ``W_max``/beta and no RTO: queu
 ns-3 runs use (``max(1000, 2 x BDP)`` packets) are reported (``overflow_bytes``) but not dropped; CUBIC's
 TCP-friendly (Reno) region is not modelled (with ``cnt`` clamped to 20 it cannot bind: it grows ~0.5 segment per
 RTT, the clamp at least 1 segment per 20 acknowledged); ACK compression and reverse-path queueing are ignored;
-the receiver ACKs every segment (the suite's ns-3 setting). This module is used by transfer evaluation only; the
-task simulator (``FlowNetwork``) keeps its event-driven ``tcp`` model.
+the receiver ACKs every segment (the suite's ns-3 setting).
+
+One engine, two drivers: ``FluidTcpNetwork`` is the model as an incremental network with ``FlowNetwork``'s
+engine-facing surface (flows added and delivered while it runs, background set per link), which the task
+simulator runs under ``SimConfig(transport=TransportConfig(model="tcp-queue"))``; ``simulate_fluid_tcp`` (transfer
+evaluation, open-loop replay) adds a fixed flow list to it up front and steps it. Its history does not grow with
+simulated time: rows of the cumulative curves older than the largest lag still in use (ACK path, a queue's oldest
+byte, a flow's last acknowledged byte) are dropped, and a flow's columns leave once the batch model counts it done.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,7 +60,15 @@ from cpnkit.errors import ConfigError
 from cpnkit.estimate import TransportConfig
 from cpnkit.estimate.transport import last_segment_bits, wire_bits
 
-__all__ = ["ConstantArrival", "CubicConfig", "FluidFlow", "FluidTcpResult", "simulate_fluid_tcp"]
+__all__ = [
+    "ConstantArrival",
+    "CubicConfig",
+    "FluidFlow",
+    "FluidTcpFlow",
+    "FluidTcpNetwork",
+    "FluidTcpResult",
+    "simulate_fluid_tcp",
+]
 
 _Array = NDArray[np.float64]
 _SRTT_GAIN = 0.125  # RFC 6298 alpha, ns-3 RttMeanDeviation::Alpha
@@ -347,6 +362,603 @@ class _Window:
             self.cnt_acc -= grow * cnt
 
 
+class FluidTcpFlow:
+    """One flow of a ``FluidTcpNetwork`` (engine state; read its fields, do not set them).
+
+    Attributes:
+        links: Link ids of its path.
+        prop_delays_s: Propagation delay of each of those links, in s.
+        reverse_delay_s: Propagation delay of the ACKs' way back, in s.
+        payload_bytes: Payload, in bytes.
+        bits: Wire bits (payload plus headers).
+        owner: The caller's object (a task, a subflow id, ...).
+        start_s: When it was added, in s.
+        start_step: The time step its completion counts from (it sends from the step after the last one computed
+            when it was added).
+        prop_s: One-way propagation delay of the path, in s.
+        rtt_s: Round-trip propagation delay, in s (forward plus reverse).
+        completion_s: Start to last payload byte delivered (``nan`` until known), in s: the batch model's
+            completion, counted from ``start_step``.
+        delay_after_drain_s: Set when ``step`` returns the flow: its delivery is ``now + delay_after_drain_s``.
+        window: Its CUBIC window and HyStart state.
+    """
+
+    __slots__ = (
+        "ack_index",
+        "acked",
+        "bits",
+        "column",
+        "completion_s",
+        "delay_after_drain_s",
+        "delivered",
+        "done_step",
+        "links",
+        "owner",
+        "payload_bytes",
+        "prop_delays_s",
+        "prop_s",
+        "reverse_delay_s",
+        "rtt_s",
+        "size",
+        "start_s",
+        "start_step",
+        "store_forward_s",
+        "window",
+    )
+
+    def __init__(
+        self,
+        links: tuple[int, ...],
+        prop_delays_s: tuple[float, ...],
+        reverse_delay_s: float,
+        payload_bytes: float,
+        owner: Any,
+        start_s: float,
+        start_step: int,
+    ) -> None:
+        self.links = links
+        self.prop_delays_s = prop_delays_s
+        self.reverse_delay_s = reverse_delay_s
+        self.payload_bytes = payload_bytes
+        self.owner = owner
+        self.start_s = start_s
+        self.start_step = start_step
+        self.prop_s = math.fsum(prop_delays_s)
+        self.rtt_s = self.prop_s + reverse_delay_s
+        self.bits = 0.0
+        self.size = 0.0  # wire bytes
+        self.store_forward_s = 0.0
+        self.completion_s = math.nan
+        self.delay_after_drain_s = math.nan
+        self.done_step = -1  # the step at which the batch model counts it done (its window stops there)
+        self.window: _Window | None = None
+        self.acked = 0.0
+        self.delivered = 0.0  # delivered wire bytes as of the last delivery step evaluated
+        self.ack_index = start_step  # searchsorted index of the last acknowledged byte in its sent curve
+        self.column = -1
+
+
+class FluidTcpNetwork:
+    """The window-and-queue fluid TCP (module docstring) as an incremental network: flows come and go while it runs.
+
+    Time advances in fixed steps of ``dt_s`` on a grid anchored where the network last left idle. It has the
+    surface of ``cpnkit.sim.network.FlowNetwork`` that the simulator uses (``add``, ``set_residual``, ``reallocate``,
+    ``step``, ``link_load_bps``, ``flows`` and the statistics), so the simulator runs it as its ``tcp-queue``
+    transport; ``simulate_fluid_tcp`` drives the same engine over a fixed flow list.
+
+    - ``add`` starts a flow now: it joins on the next step (the grid is re-anchored at ``now`` when the network is
+      idle: no flow and every queue empty).
+    - ``set_residual`` changes the background: ``capacity - residual`` on each link is a constant-rate arrival into
+      its queue from ``now`` on (as ``ConstantArrival`` in the batch model).
+    - ``reallocate`` returns the next step's time while a flow is undelivered or a queue is not empty, else
+      ``inf``; ``step(now)`` computes the steps up to ``now`` and returns the flows whose last payload byte has
+      left the last link's queue, each with ``delay_after_drain_s`` such that ``now + delay_after_drain_s`` is its
+      delivery, ``start_s + completion_s`` (store-and-forward of the last segment included). The delivery is
+      evaluated a propagation delay ahead, so it is never before ``now`` when the last link's propagation delay is
+      at least two steps; otherwise it is delivered at ``now``, up to two steps late (``max_late_delivery_s``).
+    - Memory does not grow with simulated time: the cumulative curves keep only the rows the largest lag (ACK path,
+      queueing delay) still needs (periodic compaction), and a flow's columns leave once it is done.
+
+    Args:
+        capacity_bps: Capacity of every link, in bit/s (> 0).
+        link_prop_s: Propagation delay of every link, in s (``add`` takes a path's per-link delays from it, and the
+            default ``dt_s`` is the smallest one-hop round trip ``2 * min(link_prop_s)`` / ``cubic.steps_per_rtt``).
+        transport: MSS, initial window and header bytes (``model`` is ignored); default ``TransportConfig()``.
+        cubic: CUBIC, HyStart, buffer and queue settings; default ``CubicConfig()``.
+        dt_s: Time step, in s; default as above (1 us / ``steps_per_rtt`` at least).
+        queue_limit_bytes: DropTail limit counted by ``overflow_bytes``; default as the batch model, from the
+            largest capacity and the largest flow RTT added so far.
+        check_capacity: Track ``max_load_ratio``: the largest ratio of a link's service (TCP and background) in a
+            step to its capacity (at most 1 by construction; the invariant checkers read it).
+
+    Raises:
+        ConfigError: bad capacities, delays or step.
+
+    Example:
+        >>> net = FluidTcpNetwork([1e8], [5e-3])
+        >>> flow = net.add((0,), 1e6, 5e-3, 0.0, "x")
+        >>> done = []
+        >>> while not done:
+        ...     now = net.reallocate()
+        ...     done = net.step(now)
+        >>> round(now + done[0].delay_after_drain_s, 6), net.bits_sent == net.bits_delivered  # 1 MB, 10 ms RTT
+        (0.11, True)
+    """
+
+    def __init__(
+        self,
+        capacity_bps: Sequence[float],
+        link_prop_s: Sequence[float] | None = None,
+        transport: TransportConfig | None = None,
+        cubic: CubicConfig | None = None,
+        dt_s: float | None = None,
+        queue_limit_bytes: float | None = None,
+        check_capacity: bool = False,
+    ) -> None:
+        capacity = np.array([float(c) for c in capacity_bps], dtype=np.float64)
+        if len(capacity) == 0 or not np.all(np.isfinite(capacity) & (capacity > 0)):
+            raise ConfigError(f"capacity_bps={list(capacity_bps)!r} must be a non-empty list of finite values > 0")
+        self.transport = transport if transport is not None else TransportConfig()
+        self.cubic = cubic if cubic is not None else CubicConfig()
+        self._link_prop: _Array | None = None
+        if link_prop_s is not None:
+            prop = np.array([float(d) for d in link_prop_s], dtype=np.float64)
+            if len(prop) != len(capacity) or not np.all(np.isfinite(prop) & (prop >= 0)):
+                raise ConfigError(
+                    f"link_prop_s has {len(prop)} values for {len(capacity)} links; give one finite delay >= 0 each"
+                )
+            self._link_prop = prop
+        if dt_s is None:
+            if self._link_prop is None:
+                raise ConfigError("FluidTcpNetwork needs dt_s or link_prop_s (to derive the step from)")
+            dt_s = max(2.0 * float(self._link_prop.min()), 1e-6) / self.cubic.steps_per_rtt
+        if not (math.isfinite(dt_s) and dt_s > 0):
+            raise ConfigError(f"dt_s={dt_s!r} must be finite and > 0")
+        self.dt_s = float(dt_s)
+        self.capacity_bps = [float(c) for c in capacity]
+        self.residual_bps = list(self.capacity_bps)
+        self.check_capacity = check_capacity
+        self._capacity = capacity
+        self._cap_step = capacity / 8.0 * self.dt_s  # bytes a link serves per step
+        self._mss = float(self.transport.mss_bytes + self.transport.header_bytes)  # wire bytes per full segment
+        self._max_cwnd = self.cubic.buffer_bytes / self.transport.mss_bytes * self._mss
+        self._fixed_limit = queue_limit_bytes
+        self.queue_limit_bytes = queue_limit_bytes if queue_limit_bytes is not None else math.inf
+        self._max_rtt = 0.0
+        n_links = len(capacity)
+        # statistics (FlowNetwork's names)
+        self.time_s = 0.0
+        self.bits_sent = 0.0
+        self.bits_delivered = 0.0
+        self.max_undelivered_bits = 0.0
+        self.max_load_ratio = 0.0
+        self.max_flows = 0
+        self.full_reallocations = 0  # FlowNetwork's counters: a time-stepped model has none
+        self.incremental_reallocations = 0
+        self.steps = 0  # time steps computed in all
+        self.max_late_delivery_s = 0.0
+        self.max_history_rows = 0  # largest number of history rows held (memory)
+        self.max_queue_bytes = np.zeros(n_links)
+        self.overflow_bytes = np.zeros(n_links)  # largest excess of a queue over queue_limit_bytes
+        # background: constant-rate arrivals per link, integrated exactly between changes
+        self._bg_rate = np.zeros(n_links)  # bytes/s
+        self._bg_cum = np.zeros(n_links)  # bytes arrived up to _bg_t
+        self._bg_t = 0.0
+        self._flows: list[FluidTcpFlow] = []  # in the network (columns), in the order added
+        self._instant: list[FluidTcpFlow] = []  # nothing to carry: delivered at the next step call
+        self._reported = 0  # flows in _flows already returned by step
+        self._rows = 256
+        self._reset(0.0)
+
+    # -- state ----------------------------------------------------------------------------------------
+    def _reset(self, origin_s: float) -> None:
+        """Empty network: anchor the grid at ``origin_s`` (step 0) and clear every curve."""
+        n_links = len(self._capacity)
+        self._origin = origin_s
+        self._k = 0  # last step computed
+        self._base = 0  # absolute step of history row 0
+        self._idle = True
+        self._flows = []
+        self._flow_index: list[int] = []  # per flow: its column in the sent curves before the next layout (-1: new)
+        self._reported = 0
+        self._served = np.zeros(n_links)
+        self._retired = np.zeros(n_links)  # cumulative arrivals of the entries of flows that left
+        self._pointer = np.zeros(n_links, dtype=np.intp)
+        self._queue = np.zeros(n_links)
+        self._service = np.zeros(n_links)  # bytes served in the last step (TCP and background)
+        self._bg_cum[:] = 0.0
+        self._bg_t = origin_s
+        self._alloc(0, 0, self._rows)
+        self._layout_dirty = False
+
+    def _alloc(self, n_entries: int, n_flows: int, rows: int) -> None:
+        n_links = len(self._capacity)
+        self._inflow = np.zeros((rows, n_entries))  # cumulative arrivals of each flow-hop into its link's queue
+        self._outflow = np.zeros((rows, n_entries))  # cumulative departures
+        self._arrivals = np.zeros((rows, n_links))  # cumulative arrivals per link (TCP + background)
+        self._sent = np.zeros((rows, n_flows))
+        self._rows = rows
+        self._e_link = np.zeros(0, dtype=np.intp)
+        self._first = np.zeros(0, dtype=np.intp)
+        self._last = np.zeros(0, dtype=np.intp)
+        self._inner = np.zeros(0, dtype=np.intp)
+        self._inner_lag = np.zeros(0)
+        self._ack_lag = np.zeros(0)
+        self._deliver_lag = np.zeros(0)
+        self._ahead = np.zeros(0, dtype=np.intp)
+        self._size = np.zeros(0)
+        self._start_step = np.zeros(0, dtype=np.intp)
+        self._max_lag = 0.0
+
+    def _layout(self) -> None:
+        """Rebuild the columns after flows came or left, keeping the history of those that stay."""
+        if self._k > self._base:
+            self._compact(self._k + 1)  # copy only the rows still needed
+        flows = self._flows
+        rows = self._rows
+        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
+        widths = [len(f.links) for f in flows]
+        n_entries = sum(widths)
+        first = np.cumsum([0, *widths])[:-1].astype(np.intp)
+        kept = [i for i, f in enumerate(flows) if f.column >= 0]  # flows that had columns: keep their history
+        old_entries = np.array([flows[i].column + j for i in kept for j in range(widths[i])], dtype=np.intp)
+        new_entries = np.array([first[i] + j for i in kept for j in range(widths[i])], dtype=np.intp)
+        # zeros: new flows' history, and the row after the newest, read with weight 0 (it must be finite)
+        inflow = np.zeros((rows, n_entries))
+        outflow = np.zeros((rows, n_entries))
+        sent = np.zeros((rows, len(flows)))
+        inflow[:used, new_entries] = self._inflow[:used, old_entries]
+        outflow[:used, new_entries] = self._outflow[:used, old_entries]
+        sent[:used, kept] = self._sent[:used, [self._flow_index[i] for i in kept]]
+        self._inflow, self._outflow, self._sent = inflow, outflow, sent
+        for i, flow in enumerate(flows):
+            flow.column = int(first[i])
+        self._flow_index = list(range(len(flows)))
+        self._first = first
+        self._last = first + np.array(widths, dtype=np.intp) - 1
+        self._e_link = np.array([link for f in flows for link in f.links], dtype=np.intp)
+        firsts = set(first.tolist())
+        self._inner = np.array([e for e in range(n_entries) if e not in firsts], dtype=np.intp)
+        e_prop = np.array([d for f in flows for d in f.prop_delays_s])
+        dt = self.dt_s
+        capacity = self._capacity
+        mss = self._mss
+        # a packet is forwarded once wholly received: its ACK comes one full-segment serialisation per later hop
+        # after the fluid's byte (the handshake's SYN, a header, is ~30x shorter and neglected)
+        segment_forward_s = np.array([sum(mss * 8.0 / capacity[link] for link in f.links[1:]) for f in flows])
+        self._ack_lag = (np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) + segment_forward_s) / dt
+        self._deliver_lag = np.array([f.prop_delays_s[-1] for f in flows]) / dt
+        # deliveries are evaluated this many steps ahead (the last link's output is known a propagation delay early)
+        self._ahead = np.floor(self._deliver_lag).astype(np.intp)
+        self._inner_lag = e_prop[self._inner - 1] / dt if len(self._inner) else np.zeros(0)
+        self._size = np.array([f.size for f in flows])
+        self._start_step = np.array([f.start_step for f in flows], dtype=np.intp)
+        lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
+        self._max_lag = max(lags)
+        self._layout_dirty = False
+
+    @property
+    def flows(self) -> list[FluidTcpFlow]:
+        """The flows not yet returned by ``step`` (undelivered), in the order they were added."""
+        return [f for f in self._flows if math.isnan(f.completion_s)] + list(self._instant)
+
+    # -- changes ---------------------------------------------------------------------------------------
+    def set_residual(self, residual_bps: Sequence[float], now: float) -> None:
+        """Background from ``now`` on: ``capacity - residual`` bit/s arrive at each link's queue at constant rate."""
+        residual = np.array([float(r) for r in residual_bps], dtype=np.float64)
+        if residual.shape != self._capacity.shape or not np.all(np.isfinite(residual)):
+            raise ConfigError(f"residual_bps needs {len(self._capacity)} finite values, one per link")
+        self.residual_bps = residual.tolist()
+        self.set_background(np.maximum(self._capacity - residual, 0.0), now)
+
+    def set_background(self, rate_bps: Sequence[float] | _Array, now: float) -> None:
+        """Constant-rate background arrivals per link from ``now`` on, in bit/s (``now`` not before the last step)."""
+        rate = np.asarray(rate_bps, dtype=np.float64) / 8.0
+        if not self._idle:
+            if now < self._bg_t:
+                raise ConfigError(f"background changed at {now!r} s, before the last change at {self._bg_t!r} s")
+            self._bg_cum += self._bg_rate * (now - self._bg_t)
+            self._bg_t = now
+        self._bg_rate = rate
+        self.time_s = max(self.time_s, now)
+
+    def add(
+        self,
+        links: tuple[int, ...],
+        payload_bytes: float,
+        prop_s: float,
+        now: float,
+        owner: Any,
+        rtt_s: float | None = None,
+    ) -> FluidTcpFlow:
+        """Start a flow of ``payload_bytes`` on ``links`` at ``now`` (``FlowNetwork.add``'s signature).
+
+        Args:
+            links: Link ids of the path.
+            payload_bytes: Payload in bytes (finite, >= 0; an empty path or payload is delivered at once).
+            prop_s: One-way propagation delay of the path, in s (the per-link delays come from ``link_prop_s``).
+            now: Current time, in s (not before the last step computed).
+            owner: Returned with the flow when it is delivered.
+            rtt_s: Round-trip propagation delay, in s: the ACKs take ``rtt_s - prop_s`` back (default
+                ``2 * prop_s``). Queueing is modelled, so give propagation only.
+
+        Raises:
+            ConfigError: a bad size, link id, RTT or time, or no ``link_prop_s``.
+        """
+        if not (isinstance(payload_bytes, int | float) and math.isfinite(payload_bytes) and payload_bytes >= 0):
+            raise ConfigError(f"payload_bytes={payload_bytes!r} must be finite and >= 0")
+        if self._link_prop is None:
+            raise ConfigError("FluidTcpNetwork.add needs link_prop_s at construction (or use add_flow)")
+        n_links = len(self._capacity)
+        for link in links:
+            if not (isinstance(link, int | np.integer) and 0 <= link < n_links):
+                raise ConfigError(f"link id {link!r} is not in 0..{n_links - 1}")
+        delays = tuple(float(self._link_prop[link]) for link in links)
+        rtt = 2.0 * prop_s if rtt_s is None else rtt_s
+        if not (math.isfinite(rtt) and rtt >= 0):
+            raise ConfigError(f"rtt_s={rtt!r} must be finite and >= 0")
+        reverse = max(rtt - math.fsum(delays), 0.0)
+        return self.add_flow(tuple(int(x) for x in links), delays, reverse, payload_bytes, now, owner)
+
+    def add_flow(
+        self,
+        links: tuple[int, ...],
+        prop_delays_s: tuple[float, ...],
+        reverse_delay_s: float,
+        payload_bytes: float,
+        now: float,
+        owner: Any,
+        start_step: int | None = None,
+    ) -> FluidTcpFlow:
+        """Add a flow with explicit per-link delays (``add`` with the path's delays; the batch model's entry).
+
+        Args:
+            links: Link ids of its path, in order.
+            prop_delays_s: Propagation delay of each of those links, in s.
+            reverse_delay_s: Propagation delay of the ACKs' way back, in s.
+            payload_bytes: Payload, in bytes.
+            now: Its start, in s.
+            owner: Returned with the flow when it is delivered.
+            start_step: The step its completion counts from (default: from ``now``, on the grid, not before the
+                last step computed); a later one holds it until then.
+        """
+        if self._idle:
+            self._reset(now)
+            self._idle = False
+        self.time_s = max(self.time_s, now)
+        if start_step is None:
+            start_step = max(math.ceil((now - self._origin) / self.dt_s - 1e-9), self._k)
+        flow = FluidTcpFlow(links, prop_delays_s, reverse_delay_s, float(payload_bytes), owner, now, start_step)
+        flow.bits = wire_bits(payload_bytes, self.transport) if payload_bytes > 0 else 0.0
+        flow.size = flow.bits / 8.0
+        self.bits_sent += flow.bits
+        if not links or payload_bytes <= 0:
+            flow.completion_s = 0.0
+            self._instant.append(flow)
+            return flow
+        flow.store_forward_s = float(
+            sum(last_segment_bits(payload_bytes, self.transport) / self._capacity[link] for link in links[1:])
+        )
+        flow.window = _Window(self.transport.initial_window_segments * self._mss, self._max_cwnd)
+        flow.ack_index = start_step
+        self._flows.append(flow)
+        self._flow_index.append(-1)
+        self._layout_dirty = True
+        if flow.rtt_s > self._max_rtt:
+            self._max_rtt = flow.rtt_s
+            if self._fixed_limit is None:
+                cubic = self.cubic
+                packets = max(
+                    cubic.min_queue_packets,
+                    math.ceil(
+                        cubic.queue_bdp_factor
+                        * float(self._capacity.max())
+                        * self._max_rtt
+                        / (cubic.queue_packet_bytes * 8)
+                    ),
+                )
+                self.queue_limit_bytes = packets * self._mss
+        undelivered = sum(1 for f in self._flows if math.isnan(f.completion_s)) + len(self._instant)
+        if undelivered > self.max_flows:
+            self.max_flows = undelivered
+        return flow
+
+    # -- time ------------------------------------------------------------------------------------------
+    def reallocate(self) -> float:
+        """The next step's time while a flow is undelivered or a queue is not empty; ``inf`` when idle."""
+        if self._instant:
+            return self.time_s
+        if self._idle:
+            return math.inf
+        if self._reported == len(self._flows) and not np.any(self._queue > 1e-9):
+            # nothing left to carry: the flows still held (done, windows still counted) affect nobody
+            self._idle = True
+            self._flows = []
+            self._flow_index = []
+            self._reported = 0
+            return math.inf
+        return self._origin + (self._k + 1) * self.dt_s
+
+    def step(self, now: float) -> list[FluidTcpFlow]:
+        """Compute the steps up to ``now``; return the flows delivered meanwhile (removed from ``flows``).
+
+        Each returned flow is delivered at ``now + flow.delay_after_drain_s`` (>= ``now``).
+        """
+        self.time_s = max(self.time_s, now)
+        done: list[FluidTcpFlow] = []
+        for flow in self._instant:
+            flow.delay_after_drain_s = 0.0
+            self.bits_delivered += flow.bits
+            done.append(flow)
+        self._instant = []
+        eps = 8.0 * math.ulp(max(abs(now), 1.0))
+        while not self._idle and self._origin + (self._k + 1) * self.dt_s <= now + eps:
+            for flow in self._advance():
+                delivery = flow.start_s + flow.completion_s
+                late = now - delivery
+                if late > self.max_late_delivery_s:
+                    self.max_late_delivery_s = late
+                flow.delay_after_drain_s = max(delivery - now, 0.0)
+                done.append(flow)
+        return done
+
+    def link_load_bps(self, background_bps: Sequence[float], now_s: float | None = None) -> list[float]:
+        """Background plus each link's TCP service rate in the last step, in bit/s."""
+        load = np.array([float(b) for b in background_bps], dtype=np.float64)
+        if not self._idle and self._k > self._base and len(self._e_link):
+            row = self._k - self._base
+            tcp = self._outflow[row] - self._outflow[row - 1]
+            load += np.bincount(self._e_link, weights=tcp, minlength=len(load)) * 8.0 / self.dt_s
+        return [float(x) for x in load]
+
+    def history_rows(self) -> int:
+        """Rows of the cumulative curves held now (what memory grows with)."""
+        return self._rows
+
+    # -- one step ---------------------------------------------------------------------------------------
+    def _compact(self, k: int) -> None:
+        """Make room for row ``k``: drop the rows no lag still needs, or double the rows if all are needed."""
+        keep = k - 2 - math.ceil(self._max_lag)
+        queued = self._queue > 1e-9
+        if np.any(queued):
+            keep = min(keep, int(self._pointer[queued].min()))
+        for flow in self._flows:
+            if flow.done_step < 0 or k <= flow.done_step:
+                keep = min(keep, flow.ack_index - 1)  # its RTT samples search its sent curve from there
+        keep = max(keep, self._base)
+        shift = keep - self._base
+        rows = self._rows
+        if k + 2 - keep > rows // 2:
+            rows *= 2
+        for name in ("_inflow", "_outflow", "_arrivals", "_sent"):
+            old = getattr(self, name)
+            new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
+            used = self._k + 1 - self._base - shift
+            new[:used] = old[shift : shift + used]
+            setattr(self, name, new)
+        self._rows = rows
+        self._base = keep
+        if rows > self.max_history_rows:
+            self.max_history_rows = rows
+
+    def _advance(self) -> list[FluidTcpFlow]:
+        """Compute the next step; return the flows whose delivery became known in it."""
+        if self._layout_dirty:
+            self._layout()
+        k = self._k + 1
+        if k + 2 - self._base > self._rows:
+            self._compact(k)
+        self._k = k
+        self.steps += 1
+        base = self._base
+        r = k - base  # row of step k
+        dt = self.dt_s
+        now = self._origin + k * dt
+        flows = self._flows
+        cubic = self.cubic
+        mss = self._mss
+        first, last, e_link = self._first, self._last, self._e_link
+        inflow, outflow, sent = self._inflow, self._outflow, self._sent
+        n_flows = len(flows)
+        start_step = self._start_step
+        # ACKs back at the senders and windows
+        if n_flows:
+            ack_now = _at(outflow, k - self._ack_lag - base, last, r - 1)
+            cap_step = self._cap_step
+            for f, flow in enumerate(flows):
+                window = cast(_Window, flow.window)
+                if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues
+                    hops = e_link[first[f] : last[f] + 1]
+                    window.srtt = flow.rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
+                if k <= start_step[f] or (0 <= flow.done_step < k):
+                    continue
+                gained = ack_now[f] - flow.acked
+                if gained > 1e-9:
+                    low = max(flow.ack_index - 1, base)
+                    local, index = _inverse_index(sent[low - base : r, f], ack_now[f])
+                    flow.ack_index = low + index
+                    sent_at = low + local  # fractional step the acknowledged byte left
+                    rtt = now - (self._origin + sent_at * dt)
+                    window.on_ack(now, dt, gained, ack_now[f], sent[r - 1, f], rtt, mss, cubic)
+                    flow.acked = ack_now[f]
+            allowed = np.minimum(self._size, np.array([f.acked + cast(_Window, f.window).cwnd for f in flows]))
+            sent[r] = np.where(k >= start_step, np.maximum(sent[r - 1], allowed), 0.0)
+            # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
+            inflow[r, first] = sent[r]
+            if len(self._inner):
+                inflow[r, self._inner] = _at(outflow, k - self._inner_lag - base, self._inner - 1, r - 1)
+        n_links = len(self._capacity)
+        total = np.bincount(e_link, weights=inflow[r], minlength=n_links) if n_flows else np.zeros(n_links)
+        total += self._retired + self._bg_cum + self._bg_rate * (now - self._bg_t)
+        self._arrivals[r] = total
+        served = np.minimum(total, self._served + self._cap_step)
+        self._service = served - self._served
+        self._served = served
+        queue = total - served
+        self._queue = queue
+        np.maximum(self.max_queue_bytes, queue, out=self.max_queue_bytes)
+        np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
+        if self.check_capacity:
+            ratio = float(np.max(self._service / self._cap_step))
+            if ratio > self.max_load_ratio:
+                self.max_load_ratio = ratio
+        # FIFO: the link has served every byte that arrived before tau, A(tau) = served
+        tau = np.full(n_links, float(r))
+        pointer = self._pointer
+        for link in np.flatnonzero(queue > 1e-9).tolist():
+            start = int(pointer[link]) - base
+            tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
+            pointer[link] = base + int(tau[link])
+        pointer[queue <= 1e-9] = k  # an empty queue: every byte so far has left
+        delivered_now: list[FluidTcpFlow] = []
+        if not n_flows:
+            return delivered_now
+        outflow[r] = _at(inflow, tau[e_link], np.arange(len(e_link)), r)
+        # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
+        # delay before kk, known once that output is
+        kk = k + self._ahead
+        delivered = _at(outflow, kk - self._deliver_lag - base, last, kk - base)  # newest row: per flow
+        size = self._size
+        retire = False
+        for f in np.flatnonzero(delivered >= size * (1 - 1e-12)).tolist():
+            flow = flows[f]
+            if not math.isnan(flow.completion_s) or kk[f] < start_step[f]:
+                continue
+            step = delivered[f] - flow.delivered
+            frac = (size[f] - flow.delivered) / step if step > 0 else 1.0
+            done_step = int(kk[f])
+            flow.completion_s = float((done_step - 1 + frac - start_step[f]) * dt + flow.store_forward_s)
+            flow.done_step = done_step
+            self._reported += 1
+            self.bits_delivered += flow.bits
+            self.max_undelivered_bits = max(self.max_undelivered_bits, (size[f] - delivered[f]) * 8.0)
+            delivered_now.append(flow)
+        for f, flow in enumerate(flows):
+            flow.delivered = float(delivered[f])
+            if 0 <= flow.done_step <= k:
+                retire = True
+        if retire:
+            self._retire(k)
+        return delivered_now
+
+    def _retire(self, k: int) -> None:
+        """Drop the flows done by step ``k`` (their bytes have all left: their arrivals stay as a constant)."""
+        r = k - self._base
+        keep: list[FluidTcpFlow] = []
+        index: list[int] = []
+        for f, flow in enumerate(self._flows):
+            if 0 <= flow.done_step <= k:
+                for e in range(int(self._first[f]), int(self._last[f]) + 1):
+                    self._retired[self._e_link[e]] += self._inflow[r, e]
+                self._reported -= 1
+            else:
+                keep.append(flow)
+                index.append(f)
+        self._flows = keep
+        self._flow_index = index
+        self._layout_dirty = True
+
+
 def simulate_fluid_tcp(
     capacity_bps: Sequence[float],
     flows: Sequence[FluidFlow],
@@ -358,6 +970,9 @@ def simulate_fluid_tcp(
     trace_every: int = 0,
 ) -> FluidTcpResult:
     """Play TCP flows and constant-rate background over FIFO fluid queues (see the module docstring).
+
+    Drives a ``FluidTcpNetwork`` over a fixed flow list: every flow is added up front with its start step, and the
+    background's per-link rates change at the exact times its terms start and stop reaching each link.
 
     Args:
         capacity_bps: Capacity of every link, in bit/s (> 0).
@@ -412,142 +1027,108 @@ def simulate_fluid_tcp(
                 f"{capacity[link]:.6g} bit/s; lower the rates"
             )
 
-    mss = float(transport.mss_bytes + transport.header_bytes)  # wire bytes per full segment
     rtts = [sum(f.prop_delays_s) + f.reverse_delay_s for f in flows]
     if dt_s is None:
         dt_s = max(min(rtts), 1e-6) / cubic.steps_per_rtt
     if not (math.isfinite(dt_s) and dt_s > 0):
         raise ConfigError(f"dt_s={dt_s!r} must be finite and > 0")
     dt = dt_s
-    n_flows = len(flows)
-    size = np.array([wire_bits(f.payload_bytes, transport) / 8.0 for f in flows])
-    store_forward = [
-        sum(last_segment_bits(f.payload_bytes, transport) / capacity[link] for link in f.links[1:]) for f in flows
-    ]
-    # flow-hop entries
-    e_link = np.array([link for f in flows for link in f.links], dtype=np.intp)
-    e_prop = np.array([d for f in flows for d in f.prop_delays_s])
-    first = np.cumsum([0] + [len(f.links) for f in flows])[:-1]
-    last = first + np.array([len(f.links) for f in flows]) - 1
-    inner = np.array([e for e in range(len(e_link)) if e not in set(first.tolist())], dtype=np.intp)
-    n_entries = len(e_link)
-    # a packet is forwarded once wholly received: its ACK comes one full-segment serialisation per later hop
-    # after the fluid's byte (the handshake's SYN, a header, is ~30x shorter and neglected)
-    segment_forward_s = np.array([sum(mss * 8.0 / capacity[link] for link in f.links[1:]) for f in flows])
-    ack_lag = (np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) + segment_forward_s) / dt
-    deliver_lag = np.array([f.prop_delays_s[-1] for f in flows]) / dt
-    inner_lag = e_prop[inner - 1] / dt
-    cap_step = capacity / 8.0 * dt  # bytes a link serves per step
     # queue limit as the suite's ns-3 runs size it: the fastest link's BDP over the longest RTT
     limit_packets = max(
         cubic.min_queue_packets,
         math.ceil(cubic.queue_bdp_factor * capacity.max() * max(rtts) / (cubic.queue_packet_bytes * 8)),
     )
-    queue_limit = limit_packets * mss
-    # background arrival at each link of its path: (link, rate bytes/s, start, stop)
-    bg_terms = []
+    queue_limit = limit_packets * float(transport.mss_bytes + transport.header_bytes)
+    # background arrival at each link of its path: rate changes at (time, term) when a term starts or stops there
+    terms: list[tuple[int, float]] = []
+    changes: list[tuple[float, int]] = []
     for bg in background:
         offset = 0.0
         for link, delay in zip(bg.links, bg.prop_delays_s, strict=True):
-            bg_terms.append((link, bg.rate_bps / 8.0, bg.start_s + offset, bg.stop_s + offset))
+            changes += [(bg.start_s + offset, len(terms)), (bg.stop_s + offset, len(terms))]
+            terms.append((link, bg.rate_bps))
             offset += delay
-    bg_link = np.array([b[0] for b in bg_terms], dtype=np.intp)
-    bg_rate = np.array([b[1] for b in bg_terms])
-    bg_start = np.array([b[2] for b in bg_terms])
-    bg_span = np.array([b[3] - b[2] for b in bg_terms])
+    changes.sort()
+    starts = {i: t for t, i in reversed(changes)}  # each term's first change is its start
+    active = [False] * len(terms)
 
     t0 = min(min(f.start_s for f in flows), min((bg.start_s for bg in background), default=math.inf))
-    start_step = np.array([math.ceil((f.start_s - t0) / dt - 1e-9) for f in flows])
-    capacity_rows = 4096
-    inflow = np.zeros((capacity_rows, n_entries))  # cumulative arrivals of each flow-hop into its link's queue
-    outflow = np.zeros((capacity_rows, n_entries))  # cumulative departures
-    arrivals = np.zeros((capacity_rows, n_links))  # cumulative arrivals per link (TCP + background)
-    sent = np.zeros((capacity_rows, n_flows))
-    served = np.zeros(n_links)
-    pointer = np.zeros(n_links, dtype=np.intp)
-    max_cwnd = cubic.buffer_bytes / transport.mss_bytes * mss
-    windows = [_Window(transport.initial_window_segments * mss, max_cwnd) for _ in flows]
-    acked = np.zeros(n_flows)
-    done = np.full(n_flows, math.nan)
-    delivered_prev = np.zeros(n_flows)
-    max_queue = np.zeros(n_links)
-    overflow = np.zeros(n_links)
-    used_links = np.unique(e_link)
-    rows = np.arange(n_flows)
-    queue_prev = np.zeros(n_links)
+    net = FluidTcpNetwork(capacity.tolist(), None, transport, cubic, dt, queue_limit)
+    net._reset(t0)  # the grid starts at the first start, flows or background
+    net._idle = False
+    members = [
+        net.add_flow(
+            f.links,
+            f.prop_delays_s,
+            f.reverse_delay_s,
+            f.payload_bytes,
+            f.start_s,
+            i,
+            start_step=math.ceil((f.start_s - t0) / dt - 1e-9),
+        )
+        for i, f in enumerate(flows)
+    ]
     trace: list[tuple[float, ...]] = []
+    position = 0
     k = 0
-    while np.isnan(done).any():
+    while any(math.isnan(m.completion_s) or m.done_step > k for m in members):
         k += 1
         if k >= max_steps:
             raise ConfigError(f"flows did not finish within max_steps={max_steps} steps of {dt:.3g} s; raise it")
-        if k >= capacity_rows:
-            capacity_rows *= 2
-            inflow, outflow, arrivals, sent = (_grow(a, capacity_rows) for a in (inflow, outflow, arrivals, sent))
         now = t0 + k * dt
-        # ACKs back at the senders and windows
-        ack_now = _at(outflow, k - ack_lag, last, k - 1)
-        for f in range(n_flows):
-            if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues then
-                hops = e_link[first[f] : last[f] + 1]
-                windows[f].srtt = rtts[f] + float(np.sum(queue_prev[hops] / cap_step[hops])) * dt
-            if k <= start_step[f] or not math.isnan(done[f]):
-                continue
-            gained = ack_now[f] - acked[f]
-            if gained > 1e-9:
-                sent_at = _inverse(sent[:k, f], ack_now[f])  # fractional step the acknowledged byte left
-                rtt = now - (t0 + sent_at * dt)
-                windows[f].on_ack(now, dt, gained, ack_now[f], sent[k - 1, f], rtt, mss, cubic)
-                acked[f] = ack_now[f]
-        started = k >= start_step
-        allowed = np.minimum(size, acked + np.array([w.cwnd for w in windows]))
-        sent[k] = np.where(started, np.maximum(sent[k - 1], allowed), 0.0)
-        # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
-        inflow[k, first] = sent[k]
-        if len(inner):
-            inflow[k, inner] = _at(outflow, k - inner_lag, inner - 1, k - 1)
-        total = np.bincount(e_link, weights=inflow[k], minlength=n_links)
-        if len(bg_terms):
-            elapsed = np.clip(now - bg_start, 0.0, bg_span)
-            total += np.bincount(bg_link, weights=bg_rate * elapsed, minlength=n_links)
-        arrivals[k] = total
-        served = np.minimum(total, served + cap_step)
-        queue = total - served
-        queue_prev = queue
-        np.maximum(max_queue, queue, out=max_queue)
-        np.maximum(overflow, queue - queue_limit, out=overflow)
-        # FIFO: the link has served every byte that arrived before tau, A(tau) = served
-        tau = np.full(n_links, float(k))
-        for link in used_links:
-            if queue[link] > 1e-9:
-                tau[link] = pointer[link] + _inverse(arrivals[pointer[link] : k + 1, link], served[link])
-                pointer[link] = int(tau[link])
-        outflow[k] = _at(inflow, tau[e_link], np.arange(n_entries), k)
-        # deliveries
-        delivered = _at(outflow, k - deliver_lag, last, k)
-        finished = np.isnan(done) & (delivered >= size * (1 - 1e-12)) & started
-        for f in rows[finished]:
-            step = delivered[f] - delivered_prev[f]
-            frac = (size[f] - delivered_prev[f]) / step if step > 0 else 1.0
-            done[f] = (k - 1 + frac - start_step[f]) * dt + store_forward[f]
-        delivered_prev = delivered
+        while position < len(changes) and changes[position][0] <= now:
+            at = changes[position][0]
+            while position < len(changes) and changes[position][0] == at:
+                term = changes[position][1]
+                active[term] = starts[term] == at  # a term starts before it stops
+                position += 1
+            rates = np.zeros(n_links)
+            for term, (link, rate) in enumerate(terms):
+                if active[term]:
+                    rates[link] += rate
+            net.set_background(rates, at)
+        net._advance()
         if trace_every and k % trace_every == 0:
-            trace.append((now, *delivered.tolist(), *(w.cwnd for w in windows), *queue.tolist()))
+            trace.append(
+                (
+                    now,
+                    *_delivered(net, members, k),
+                    *(cast(_Window, m.window).cwnd for m in members),
+                    *net._queue.tolist(),
+                )
+            )
     return FluidTcpResult(
-        completion_s=tuple(float(d) for d in done),
+        completion_s=tuple(m.completion_s for m in members),
         slow_start_exit_s=tuple(
-            float(w.exit_s - (t0 + s * dt)) if not math.isnan(w.exit_s) else math.nan
-            for w, s in zip(windows, start_step, strict=True)
+            float(w.exit_s - (t0 + m.start_step * dt)) if not math.isnan(w.exit_s) else math.nan
+            for m in members
+            for w in [cast(_Window, m.window)]
         ),
-        slow_start_exit_window_bytes=tuple(float(w.ssthresh) if w.found else math.nan for w in windows),
-        slow_start_exit_cause=tuple(w.exit_cause for w in windows),
-        max_queue_bytes=tuple(float(q) for q in max_queue),
-        overflow_bytes=tuple(float(q) for q in np.maximum(overflow, 0.0)),
+        slow_start_exit_window_bytes=tuple(
+            float(w.ssthresh) if w.found else math.nan for m in members for w in [cast(_Window, m.window)]
+        ),
+        slow_start_exit_cause=tuple(cast(_Window, m.window).exit_cause for m in members),
+        max_queue_bytes=tuple(float(q) for q in net.max_queue_bytes),
+        overflow_bytes=tuple(float(q) for q in np.maximum(net.overflow_bytes, 0.0)),
         queue_limit_bytes=float(queue_limit),
         dt_s=dt,
         steps=k,
         trace=tuple(trace),
     )
+
+
+def _delivered(net: FluidTcpNetwork, members: Sequence[FluidTcpFlow], k: int) -> list[float]:
+    """Per flow: wire bytes delivered by step ``k`` (a trace diagnostic; a flow that left keeps its last value)."""
+    live = {id(f): i for i, f in enumerate(net._flows)}
+    out = []
+    for m in members:
+        i = live.get(id(m))
+        if i is None:
+            out.append(m.delivered if m.done_step >= 0 else 0.0)
+            continue
+        x = k - net._deliver_lag[i] - net._base
+        out.append(float(_at(net._outflow, np.array([x]), np.array([net._last[i]]), k - net._base)[0]))
+    return out
 
 
 def _check_path(where: str, links: tuple[int, ...], delays: tuple[float, ...], n_links: int) -> None:
@@ -566,10 +1147,10 @@ def _grow(array: _Array, rows: int) -> _Array:
     return bigger
 
 
-def _at(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int) -> _Array:
+def _at(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int | NDArray[np.intp]) -> _Array:
     """``history[:, columns]`` at fractional row ``index`` (linear in between; row 0 before, ``newest`` at most)."""
-    x = np.clip(index, 0.0, float(newest))
-    low = np.minimum(np.floor(x).astype(np.intp), max(newest - 1, 0))
+    x = np.minimum(np.maximum(index, 0.0), newest)
+    low = np.minimum(x.astype(np.intp), np.maximum(newest - 1, 0))  # x >= 0: truncation is floor
     frac = x - low
     a = history[low, columns]
     b = history[np.minimum(low + 1, newest), columns]
@@ -585,3 +1166,9 @@ def _inverse(curve: _Array, value: float) -> float:
         return float(len(curve) - 1)
     low, high = curve[i - 1], curve[i]
     return i - 1 + (value - low) / (high - low) if high > low else float(i)
+
+
+def _inverse_index(curve: _Array, value: float) -> tuple[float, int]:
+    """``_inverse(curve, value)`` and the ``searchsorted`` index it came from (where a later, larger value starts)."""
+    i = int(np.searchsorted(curve, value, side="left"))
+    return _inverse(curve, value), i

@@ -28,7 +28,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cpnkit.errors import InvariantError
+from cpnkit.errors import ConfigError, InvariantError
 from cpnkit.estimate import TransportConfig, last_segment_bits, wire_bits
 from cpnkit.model import Path, Topology
 from cpnkit.sim.fairness import max_min_rates, share_left_over
@@ -122,7 +122,8 @@ class FlowNetwork:
 
     Args:
         capacity_bps: Capacity of every link, in bit/s.
-        transport: Transport model (``tcp`` slow start with headers, or ``fluid``).
+        transport: Transport model (``tcp`` slow start with headers, or ``fluid``; ``tcp-queue`` is refused: it is
+            ``cpnkit.sim.fluid_tcp.FluidTcpNetwork``).
         check_capacity: Expensive checks: track the largest ratio of a link's load to its residual capacity,
             and verify every incremental reallocation against a full max-min computation.
         lazy_slow_start: Play the slow-start rounds of flows that affect nobody silently (see the module
@@ -136,6 +137,11 @@ class FlowNetwork:
         check_capacity: bool = False,
         lazy_slow_start: bool = True,
     ) -> None:
+        if transport.model not in ("tcp", "fluid"):
+            raise ConfigError(
+                f"FlowNetwork plays the 'tcp' and 'fluid' transports, not {transport.model!r}; 'tcp-queue' runs in "
+                "cpnkit.sim.fluid_tcp.FluidTcpNetwork (the simulator picks it from SimConfig.transport)"
+            )
         self.capacity_bps = [float(c) for c in capacity_bps]
         self.residual_bps = list(self.capacity_bps)
         self.transport = transport

@@ -31,8 +31,12 @@ class SimConfig:
         telemetry_period_s: Period of compute telemetry reports, in s.
         probe: Probe settings.
         transport: Transport model of every flow (task data and results): ``tcp`` (default: slow start from
-            a 10-segment window, headers; validated against ns-3) or the ideal ``fluid``; see
-            ``cpnkit.estimate.transport``.
+            a 10-segment window, headers, max-min shares; event-driven), the ideal ``fluid``, or ``tcp-queue``
+            (CUBIC windows with HyStart over FIFO fluid queues, time-stepped: the model closest to ns-3, and the
+            slowest); see ``cpnkit.estimate.transport`` and ``cpnkit.sim.fluid_tcp``.
+        tcp_queue_dt_s: ``tcp-queue`` only: its time step, in s. Default (``None``): the smallest round-trip
+            propagation between a task source and a site other than its own node, / 20, so that every flow's
+            round trip spans at least 20 steps (as the batch model's default). Cost grows as 1 / step.
         invalid_decision: ``raise`` a ``DecisionError`` when a scheduler returns an invalid decision, or
             ``reject`` the task and record the error as the outcome's reason.
         check_capacity: Verify after every rate allocation that no link carries more than its residual
@@ -50,8 +54,11 @@ class SimConfig:
     invalid_decision: Literal["raise", "reject"] = "raise"
     check_capacity: bool = False
     lazy_slow_start: bool = True
+    tcp_queue_dt_s: float | None = None
 
     def __post_init__(self) -> None:
+        if self.tcp_queue_dt_s is not None and not (math.isfinite(self.tcp_queue_dt_s) and self.tcp_queue_dt_s > 0):
+            raise ConfigError(f"tcp_queue_dt_s={self.tcp_queue_dt_s!r} must be finite and > 0 s (or None: default)")
         if self.mode not in ("online", "isolated"):
             raise ConfigError(f"mode={self.mode!r} must be 'online' or 'isolated'")
         if not (math.isfinite(self.service_jitter) and 0 <= self.service_jitter < 1):
