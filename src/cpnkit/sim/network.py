@@ -9,15 +9,18 @@ Cost per event is kept independent of the number of active flows where possible:
 lazily (only when its rate changes or it is due), each flow's next event (drain or round end) sits in a heap,
 and under ``tcp`` a change re-shares bandwidth only among the flows it can affect (see ``reallocate``).
 
-Slow start is played lazily (``lazy_slow_start=True``, the default): a window-limited flow whose links carry no
-uncapped flow affects nobody when its window doubles, as long as the caps on its links fit their residual
-capacity. Such a flow *coasts*: its round boundaries up to the first one where that stops holding (the cap would
-no longer fit, or the final round starts) are played silently, and only that boundary is a network event. Its
-links reserve the largest cap it reaches meanwhile, so two coasting flows never overrun a link between events.
-Anything that touches a coasting flow's links (a flow added or leaving there, a change of residual capacity)
-first brings it up to date, round by round, exactly as the per-round events would have. The result equals the
-per-round play (``lazy_slow_start=False``) up to float rounding; a flow takes about two network events (reaching
-its share or its final round, and draining) instead of one per round trip.
+Slow start is played lazily (``lazy_slow_start=True``, the default): a window-limited flow affects no other
+window-limited flow when its window doubles, as long as the caps on its links fit their residual capacity. Such a
+flow *coasts*: its round boundaries up to the first one where that stops holding (the cap would no longer fit, or
+the final round starts) are played silently, and only that boundary is a network event. Its links reserve the
+largest cap it reaches meanwhile, so two coasting flows never overrun a link between events. Uncapped flows
+(final round, or at their share) take what the caps leave: those on a coasting flow's links are re-shared at each
+of its silent boundaries (their ``wake``), exactly as that boundary's event would, and the coasting flow goes on
+unless the re-share shows its window no longer limits it. A change that voids a plan (the reserved caps no longer
+fit a link, or the residual capacity changes) first brings the coasting flows there up to date, round by round,
+exactly as the per-round events would have. The result equals the per-round play (``lazy_slow_start=False``) up
+to float rounding; a flow takes about two network events (reaching its share or its final round, and draining)
+instead of one per round trip, plus one per silent boundary that moves an uncapped flow's share.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class Flow:
         "start_s",
         "updated_s",
         "version",
+        "wake",
         "window",
     )
 
@@ -115,6 +119,7 @@ class Flow:
         self.id = 0  # creation order in its network (a deterministic sort key)
         self.coast = 0  # round boundaries still to play silently (lazy slow start)
         self.reserve = 0.0  # while coasting: the largest cap it reaches before its next event, in bit/s
+        self.wake = math.inf  # uncapped: the next silent round boundary of a coasting flow that moves its share
 
 
 class FlowNetwork:
@@ -167,6 +172,7 @@ class FlowNetwork:
         self._full = True
         self._lazy = lazy_slow_start and transport.is_tcp
         self._coasting: set[Flow] = set()
+        self._link_coasting: list[dict[Flow, None]] = [{} for _ in range(n_links)]  # insertion-ordered sets
         self._plan: list[Flow] = []  # flows in slow start whose rate was just set: may start to coast
 
     @property
@@ -257,6 +263,8 @@ class FlowNetwork:
         flow.rate = rate
         flow.version += 1
         due = flow.round_end_s
+        if flow.wake < due:
+            due = flow.wake
         if rate > 0.0:
             drain = now + max(flow.remaining, 0.0) / rate
             if drain < due:
@@ -274,29 +282,20 @@ class FlowNetwork:
         the max-min allocation; otherwise (and always under ``fluid``) every flow is.
         """
         if self._coasting:
-            # Bring up to date the coasting flows whose plan a change may void: all of them for a full
-            # reallocation; else those on changed links that now carry an uncapped flow or more reserved caps
-            # than fit. On other changed links the plan stays exact (what it reserved still fits, nobody's share
-            # depends on it), e.g. when another window-limited flow joins or a flow leaves.
+            # Bring up to date the coasting flows whose plan a change may void: all of them when the residual
+            # capacity changed; else those on changed links that now carry more reserved caps than fit.
+            # Elsewhere the plan stays exact: what it reserved still fits, and its rate does not depend on the
+            # uncapped flows (they share what the caps leave, re-shared at every silent boundary: see `wake`).
             if self._full:
-                touched = list(self._coasting)  # sorted below
+                touched = dict.fromkeys(self._coasting)
             else:
-                link_capped, link_uncapped = self._link_capped, self._link_uncapped
-                load, residual = self._capped_load, self.residual_bps
-                touched = list(
-                    {
-                        f: None
-                        for link in self._dirty_links
-                        if link_uncapped[link] or load[link] > residual[link]
-                        for f in link_capped[link]
-                        if f.coast
-                    }
-                )
-            touched.sort(key=lambda f: f.id)  # sets iterate by hash: fix the order
-            for flow in touched:
-                if flow.coast:
-                    self._materialise(flow, self.time_s)
-                    self._changed.append(flow)
+                load, residual, link_coasting = self._capped_load, self.residual_bps, self._link_coasting
+                touched = {
+                    f: None for link in self._dirty_links if load[link] > residual[link] for f in link_coasting[link]
+                }
+            for flow in sorted(touched, key=lambda f: f.id):  # sets iterate by hash: fix the order
+                self._materialise(flow, self.time_s)
+                self._changed.append(flow)
         changed, self._changed = self._changed, []
         dirty, self._dirty_links = self._dirty_links, set()
         if self._flows:
@@ -320,12 +319,13 @@ class FlowNetwork:
         return self._next_due()
 
     def _start_coasting(self, flow: Flow) -> None:
-        """Let a window-limited flow that affects nobody play its next round boundaries silently.
+        """Let a window-limited flow play its next round boundaries silently.
 
         A boundary is silent when the per-round play would only double the flow's cap there: it is not the final
         round (the rest does not fit the doubled window) and the doubled cap fits every link of the flow next to
         what the other capped flows there hold (their caps, or the reserves of coasting ones). The flow then gets
-        one event, at the first boundary that is not silent, and reserves the cap it reaches before it.
+        one event, at the first boundary that is not silent, and reserves the cap it reaches before it. Uncapped
+        flows on its links are re-shared at its first silent boundary (and, from there, at each next one).
         """
         if flow.coast or flow.phase != _SLOW_START or flow.rate != flow.cap or flow not in self._flows:
             return
@@ -333,9 +333,10 @@ class FlowNetwork:
         load = self._capped_load
         link_uncapped = self._link_uncapped
         head = math.inf
+        shared = False
         for link in flow.links:
             if link_uncapped[link]:
-                return  # its window changes the shares of uncapped flows: every round is an event
+                shared = True
             room = residual[link] - (load[link] - flow.cap)
             if room < head:
                 head = room
@@ -364,11 +365,20 @@ class FlowNetwork:
         flow.coast = rounds
         flow.reserve = rate
         extra = rate - flow.cap
+        link_coasting = self._link_coasting
         for link in flow.links:
             load[link] += extra
+            link_coasting[link][flow] = None
         flow.version += 1
         heapq.heappush(self._due, (boundary, next(self._seq), flow.version, flow))
         self._coasting.add(flow)
+        if shared:
+            # its first silent boundary moves the shares of the uncapped flows connected to it: re-share them there
+            first = flow.round_end_s
+            for other in self._component(flow.links):
+                if first < other.wake:
+                    other.wake = first
+                    self._set_rate(other, other.rate)
 
     def _materialise(self, flow: Flow, now: float) -> None:
         """Play a coasting flow's silent round boundaries up to ``now`` and end its coasting (reserve = cap)."""
@@ -386,10 +396,10 @@ class FlowNetwork:
         flow.coast = 0
         flow.reserve = 0.0
         extra = flow.cap - old_reserve
-        if extra:
-            load = self._capped_load
-            for link in flow.links:
-                load[link] += extra
+        load, link_coasting = self._capped_load, self._link_coasting
+        for link in flow.links:
+            load[link] += extra
+            del link_coasting[link][flow]
         flow.version += 1  # its planned event is void: whoever materialises gives it a new one
         self._coasting.discard(flow)
 
@@ -403,6 +413,19 @@ class FlowNetwork:
             boundary += flow.rtt_s
             left -= 1
         return rate
+
+    def _coast_now(self, flow: Flow, now: float) -> tuple[float, float]:
+        """A coasting flow's cap once its silent boundaries up to ``now`` are played, and its next boundary.
+
+        Same float operations as ``_materialise``. A boundary counts from its own time on, not a float tick
+        earlier (as ``_materialise`` and ``step`` do): the uncapped flows it moves are re-shared at that time.
+        """
+        rate, boundary, left, rtt = flow.rate, flow.round_end_s, flow.coast, flow.rtt_s
+        while left and boundary <= now:
+            rate *= 2.0  # == window * 2 / rtt exactly (scaling by 2 is exact)
+            boundary = boundary + rtt
+            left -= 1
+        return rate, boundary
 
     def _next_due(self) -> float:
         due = self._due
@@ -427,11 +450,47 @@ class FlowNetwork:
             # only window-limited flows on links no uncapped flow uses: each runs at its cap, nobody else moves
             self._run_at_caps(changed)
             return True
-        # the uncapped flows reachable from the changed links through shared links
+        component = self._component(dirty)
+        left = {link: residual[link] - load[link] for flow in component for link in flow.links}
+        # coasting flows on these links hold their current cap, not their reserve, until their next boundary:
+        # the shares below hold until then (`wake`), when the uncapped flows are re-shared
+        now = self.time_s
+        link_coasting = self._link_coasting
+        current: dict[Flow, float] = {}
+        wake = math.inf
+        for link in left:
+            for f in link_coasting[link]:
+                cap = current.get(f)
+                if cap is None:
+                    cap, boundary = self._coast_now(f, now)
+                    current[f] = cap
+                    if boundary < wake:
+                        wake = boundary
+                left[link] += f.reserve - cap
+        if min(left.values()) < 0.0:
+            return False
+        link_capped = self._link_capped
+
+        def max_cap(link: int) -> float:
+            return max((current[f] if f.coast else f.cap for f in link_capped[link]), default=0.0)
+
+        rates = share_left_over([flow.links for flow in component], left, max_cap)
+        if rates is None:
+            return False
+        live = self._run_at_caps(changed)
+        for flow, rate in zip(component, rates, strict=True):
+            if rate != flow.rate or flow in live or flow.wake != wake:
+                flow.wake = wake
+                self._set_rate(flow, rate)
+        return True
+
+    def _component(self, links: Iterable[int]) -> list[Flow]:
+        """The uncapped flows reachable from ``links`` through the links they share, in creation order."""
+        link_uncapped = self._link_uncapped
         component: list[Flow] = []
         seen: set[Flow] = set()
-        frontier = list(dirty)
-        visited_links = set(dirty)
+        frontier = list(links)
+        visited_links = set(frontier)
         while frontier:
             link = frontier.pop()
             for flow in link_uncapped[link]:
@@ -442,21 +501,8 @@ class FlowNetwork:
                         if other not in visited_links:
                             visited_links.add(other)
                             frontier.append(other)
-        component.sort(key=lambda f: f.start_s)  # deterministic order (sets iterate by hash)
-        left = {link: residual[link] - load[link] for flow in component for link in flow.links}
-        if min(left.values()) < 0.0:
-            return False
-        rates = share_left_over([flow.links for flow in component], left, self._max_cap_on)
-        if rates is None:
-            return False
-        live = self._run_at_caps(changed)
-        for flow, rate in zip(component, rates, strict=True):
-            if rate != flow.rate or flow in live:
-                self._set_rate(flow, rate)
-        return True
-
-    def _max_cap_on(self, link: int) -> float:
-        return max((flow.cap for flow in self._link_capped[link]), default=0.0)
+        component.sort(key=lambda f: f.id)  # deterministic order (sets iterate by hash)
+        return component
 
     def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
         """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
@@ -472,14 +518,25 @@ class FlowNetwork:
         flows = list(self._flows)
         changed_set = set(changed)
         residual = self.residual_bps
+        now = self.time_s
+        # coasting flows count at their current cap; each keeps coasting unless its share falls below it
+        current = {f: self._coast_now(f, now) for f in self._coasting}
+        caps = [current[f][0] if f.coast else f.cap for f in flows]
         if len(flows) == 1 and flows[0].cap == math.inf:
             rates = [min([residual[link] for link in flows[0].links])]
         elif self._tcp:
-            rates = max_min_rates([f.links for f in flows], residual, [f.cap for f in flows])
+            rates = max_min_rates([f.links for f in flows], residual, caps)
         else:
             rates = max_min_rates([f.links for f in flows], residual)
-        for flow, rate in zip(flows, rates, strict=True):
-            force = flow in changed_set
+        link_coasting = self._link_coasting
+        for flow, cap, rate in zip(flows, caps, rates, strict=True):
+            if flow.coast:
+                if rate >= cap * (1.0 - 1e-12):
+                    continue  # runs at its cap as planned
+                self._materialise(flow, now)
+                force = True
+            else:
+                force = flow in changed_set
             if self._tcp and flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
                 # the window no longer limits it: it has reached its max-min share (no losses modelled);
                 # dropping a cap that does not bind leaves the max-min allocation as it is
@@ -489,16 +546,34 @@ class FlowNetwork:
                 flow.round_end_s = math.inf
                 self._count(flow, +1)
                 force = True
+            if current and flow.cap == math.inf:
+                # re-share again at the next boundary of a coasting flow on its links (it moves this share)
+                wake = min((current[f][1] for link in flow.links for f in link_coasting[link]), default=math.inf)
+            else:
+                wake = math.inf
+            if wake != flow.wake:
+                flow.wake = wake
+                force = True
             if force or rate != flow.rate:
                 self._set_rate(flow, rate)
 
     def _verify_allocation(self) -> None:
         flows = list(self._flows)
-        reference = max_min_rates([f.links for f in flows], self.residual_bps, [f.cap for f in flows])
-        for flow, rate in zip(flows, reference, strict=True):
-            if abs(flow.rate - rate) > 1e-9 * max(1.0, rate):
+        now = self.time_s
+        links = [f.links for f in flows]
+        caps = [self._coast_now(f, now)[0] if f.coast else f.cap for f in flows]
+        references = [max_min_rates(links, self.residual_bps, caps)]
+        before = [self._rate_at(f, now) if f.coast else f.cap for f in flows]
+        if before != caps:
+            # at the instant of a silent boundary its event may or may not have been played yet (the shares of
+            # the uncapped flows it moves change at that event): both allocations are valid at that instant
+            references.append(max_min_rates(links, self.residual_bps, before))
+        for i, flow in enumerate(flows):
+            got = [caps[i] if flow.coast else flow.rate, before[i] if flow.coast else flow.rate]
+            if not any(abs(g - ref[i]) <= 1e-9 * max(1.0, ref[i]) for g, ref in zip(got, references, strict=False)):
+                rate = references[0][i]
                 raise InvariantError(
-                    f"incremental max-min gave {flow.rate!r} bit/s to a flow whose max-min rate is {rate!r} bit/s"
+                    f"incremental max-min gave {got[0]!r} bit/s to a flow whose max-min rate is {rate!r} bit/s"
                 )
 
     def step(self, now: float) -> list[Flow]:
@@ -540,6 +615,11 @@ class FlowNetwork:
                 self._start_round(flow, now)
                 self._count(flow, +1)
                 self._changed.append(flow)  # its entry is spent: reallocate gives it a rate and a new one
+            else:
+                # its wake: a coasting flow's window doubled on its links; re-share (as that boundary's event)
+                flow.wake = math.inf
+                self._dirty_links.update(flow.links)
+                self._changed.append(flow)
         return drained
 
     def link_load_bps(self, background_bps: Sequence[float], now_s: float | None = None) -> list[float]:
@@ -553,13 +633,20 @@ class FlowNetwork:
         return load
 
     def _check_capacity(self) -> None:
+        # the load now (coasting flows at their current cap), and the capped flows' load once the coasting
+        # ones reach their reserves (the uncapped flows are re-shared at every boundary on their links first)
+        now = self.time_s
         load: dict[int, float] = {}
+        peak: dict[int, float] = {}
         for flow in self._flows:
-            rate = flow.reserve if flow.coast else flow.rate  # a coasting flow reaches its reserve
+            rate = self._rate_at(flow, now) if flow.coast else flow.rate
+            reserve = flow.reserve if flow.coast else (flow.rate if flow.cap < math.inf else 0.0)
             for link in flow.links:
                 load[link] = load.get(link, 0.0) + rate
+                peak[link] = peak.get(link, 0.0) + reserve
         for link, rate in load.items():
             residual = self.residual_bps[link]
+            rate = max(rate, peak[link])
             ratio = rate / residual if residual > 0 else (math.inf if rate > 0 else 0.0)
             if ratio > self.max_load_ratio:
                 self.max_load_ratio = ratio
