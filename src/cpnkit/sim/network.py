@@ -29,6 +29,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from cpnkit.errors import InvariantError
@@ -41,6 +42,7 @@ __all__ = ["Flow", "FlowNetwork", "propagation_rtt_s"]
 _REL_DRAIN_TOL = 1e-9
 _ABS_DRAIN_TOL_BITS = 1e-6
 _HANDSHAKE, _SLOW_START, _FLUID = 0, 1, 2
+_by_id = attrgetter("id")  # creation order: a deterministic sort key (sets iterate by hash)
 
 
 def propagation_rtt_s(topology: Topology, path: Path) -> float:
@@ -233,17 +235,28 @@ class FlowNetwork:
         return flow
 
     def _count(self, flow: Flow, sign: int) -> None:
-        capped = flow.cap < math.inf
-        sets = self._link_capped if capped else self._link_uncapped
-        load = self._capped_load
-        for link in flow.links:
+        links = flow.links
+        cap = flow.cap
+        if cap < math.inf:
+            sets = self._link_capped
+            load = self._capped_load
             if sign > 0:
-                sets[link].add(flow)
+                for link in links:
+                    sets[link].add(flow)
+                    load[link] += cap
             else:
-                sets[link].discard(flow)
-            if capped:
-                load[link] += sign * flow.cap
-        self._dirty_links.update(flow.links)
+                for link in links:
+                    sets[link].discard(flow)
+                    load[link] -= cap
+        else:
+            sets = self._link_uncapped
+            if sign > 0:
+                for link in links:
+                    sets[link].add(flow)
+            else:
+                for link in links:
+                    sets[link].discard(flow)
+        self._dirty_links.update(links)
 
     def _start_round(self, flow: Flow, now: float) -> None:
         if flow.remaining <= flow.window * (1.0 + 1e-12):  # up to float rounding, as in transfer_time_s
@@ -293,9 +306,10 @@ class FlowNetwork:
                 touched = {
                     f: None for link in self._dirty_links if load[link] > residual[link] for f in link_coasting[link]
                 }
-            for flow in sorted(touched, key=lambda f: f.id):  # sets iterate by hash: fix the order
-                self._materialise(flow, self.time_s)
-                self._changed.append(flow)
+            if touched:
+                for flow in sorted(touched, key=_by_id):  # sets iterate by hash: fix the order
+                    self._materialise(flow, self.time_s)
+                    self._changed.append(flow)
         changed, self._changed = self._changed, []
         dirty, self._dirty_links = self._dirty_links, set()
         if self._flows:
@@ -459,24 +473,43 @@ class FlowNetwork:
         current: dict[Flow, float] = {}
         wake = math.inf
         for link in left:
-            for f in link_coasting[link]:
+            on = link_coasting[link]
+            if not on:
+                continue
+            for f in on:
                 cap = current.get(f)
                 if cap is None:
-                    cap, boundary = self._coast_now(f, now)
+                    boundary = f.round_end_s
+                    if boundary > now:  # no silent boundary passed yet
+                        cap = f.rate
+                    else:
+                        cap, boundary = self._coast_now(f, now)
                     current[f] = cap
                     if boundary < wake:
                         wake = boundary
                 left[link] += f.reserve - cap
-        if min(left.values()) < 0.0:
-            return False
         link_capped = self._link_capped
 
         def max_cap(link: int) -> float:
             return max((current[f] if f.coast else f.cap for f in link_capped[link]), default=0.0)
 
-        rates = share_left_over([flow.links for flow in component], left, max_cap)
-        if rates is None:
-            return False
+        if len(component) == 1:
+            # one uncapped flow: its bottleneck (as share_left_over, with the same float operations)
+            rate = min(left.values())
+            if rate < 0.0:
+                return False
+            level = rate * (1.0 + 1e-12)
+            for link, room in left.items():
+                if rate >= room * (1.0 - 1e-12) and max_cap(link) > level:
+                    return False
+            rates = [rate]
+        else:
+            if min(left.values()) < 0.0:
+                return False
+            shares = share_left_over([flow.links for flow in component], left, max_cap)
+            if shares is None:
+                return False
+            rates = shares
         live = self._run_at_caps(changed)
         for flow, rate in zip(component, rates, strict=True):
             if rate != flow.rate or flow in live or flow.wake != wake:
@@ -501,12 +534,21 @@ class FlowNetwork:
                         if other not in visited_links:
                             visited_links.add(other)
                             frontier.append(other)
-        component.sort(key=lambda f: f.id)  # deterministic order (sets iterate by hash)
+        if len(component) > 1:
+            component.sort(key=_by_id)  # deterministic order (sets iterate by hash)
         return component
 
     def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
         """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
-        live = {flow for flow in changed if flow in self._flows}
+        flows = self._flows
+        if len(changed) == 1:
+            flow = changed[0]
+            if flow not in flows:
+                return set()
+            if flow.cap < math.inf:
+                self._set_rate(flow, flow.cap)
+            return {flow}
+        live = {flow for flow in changed if flow in flows}
         done: set[Flow] = set()
         for flow in changed:  # in order, not by hash: the order of equal-time events must not vary between runs
             if flow in live and flow not in done and flow.cap < math.inf:
