@@ -314,9 +314,12 @@ class FlowNetwork:
         dirty, self._dirty_links = self._dirty_links, set()
         if self._flows:
             if not self._tcp or self._full or not self._reallocate_incrementally(changed, dirty):
+                # a full max-min over every flow connected to the changed links through shared links (the
+                # others keep their rates: no link of theirs changes); over all flows when the residual changed
+                subset = None if not self._tcp or self._full else self._connected(dirty, changed)
                 self._full = False
                 self.full_reallocations += 1
-                self._reallocate_all(changed)
+                self._reallocate_all(changed, subset)
                 self._dirty_links.clear()
             else:
                 self.incremental_reallocations += 1
@@ -556,13 +559,35 @@ class FlowNetwork:
                 self._set_rate(flow, flow.cap)
         return live
 
-    def _reallocate_all(self, changed: list[Flow]) -> None:
-        flows = list(self._flows)
+    def _connected(self, dirty: set[int], changed: list[Flow]) -> list[Flow]:
+        """The active flows reachable from the changed links through links any flows share, in creation order."""
+        link_capped, link_uncapped, active = self._link_capped, self._link_uncapped, self._flows
+        frontier = list(dirty)
+        for flow in changed:
+            if flow in active:
+                frontier.extend(flow.links)
+        visited = set(frontier)
+        seen: set[Flow] = set()
+        while frontier:
+            link = frontier.pop()
+            for group in (link_capped[link], link_uncapped[link]):
+                for flow in group:
+                    if flow not in seen:
+                        seen.add(flow)
+                        for other in flow.links:
+                            if other not in visited:
+                                visited.add(other)
+                                frontier.append(other)
+        return sorted(seen, key=_by_id)
+
+    def _reallocate_all(self, changed: list[Flow], subset: list[Flow] | None = None) -> None:
+        """Max-min over all flows (or over ``subset``: a set of flows no other flow shares a link with)."""
+        flows = list(self._flows) if subset is None else subset
         changed_set = set(changed)
         residual = self.residual_bps
         now = self.time_s
         # coasting flows count at their current cap; each keeps coasting unless its share falls below it
-        current = {f: self._coast_now(f, now) for f in self._coasting}
+        current = {f: self._coast_now(f, now) for f in flows if f.coast}
         caps = [current[f][0] if f.coast else f.cap for f in flows]
         if len(flows) == 1 and flows[0].cap == math.inf:
             rates = [min([residual[link] for link in flows[0].links])]
