@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cpnkit.estimate import TransportConfig
@@ -93,6 +93,20 @@ _crowded_flow = st.tuples(
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_crowded_flow, min_size=2, max_size=16), st.lists(_change, max_size=2))
+# a full re-share while a flow coasts next to uncapped flows, which must then wake at its boundaries
+@example([(0.0, (0,), 5e6, 0.004), (0.0, (0, 1), 1e6, 0.06), (0.3, (0,), 2e3, 0.004), (0.3, (0,), 2e3, 0.004)], [])
+# flows added at the instant of a silent boundary, before its event: it is not played yet for them
+@example(
+    [
+        (0.0, (0,), 5e6, 0.004),
+        (0.25, (2,), 2e5, 0.03),
+        (0.3, (0,), 2e3, 0.004),
+        (0.0, (2, 0), 1e6, 0.06),
+        (0.3, (1, 2), 3e4, 0.004),
+        (0.3, (0,), 2e3, 0.004),
+    ],
+    [(0.0, 2, 0.25)],
+)
 def test_uncapped_flows_meeting_coasting_flows_equal_per_round_play(
     flows: list[FlowSpec], changes: list[tuple[float, int, float]]
 ) -> None:

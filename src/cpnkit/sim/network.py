@@ -148,6 +148,7 @@ class FlowNetwork:
         self.transport = transport
         self.check_capacity = check_capacity
         self.time_s = 0.0
+        self._played_end_s = -math.inf  # round boundaries up to here count as played (see `_played_until`)
         self.bits_sent = 0.0
         self.bits_delivered = 0.0
         self.max_undelivered_bits = 0.0
@@ -312,6 +313,7 @@ class FlowNetwork:
                     self._changed.append(flow)
         changed, self._changed = self._changed, []
         dirty, self._dirty_links = self._dirty_links, set()
+        verify = False
         if self._flows:
             if not self._tcp or self._full or not self._reallocate_incrementally(changed, dirty):
                 # a full max-min over every flow connected to the changed links through shared links (the
@@ -323,8 +325,7 @@ class FlowNetwork:
                 self._dirty_links.clear()
             else:
                 self.incremental_reallocations += 1
-                if self.check_capacity:
-                    self._verify_allocation()
+                verify = self.check_capacity
             if self.check_capacity:
                 self._check_capacity()
         else:
@@ -333,7 +334,12 @@ class FlowNetwork:
             plan, self._plan = self._plan, []
             for flow in plan:
                 self._start_coasting(flow)
-        return self._next_due()
+        next_due = self._next_due()
+        if verify and next_due > self.time_s + 8.0 * math.ulp(max(self.time_s, 1.0)):
+            # (with an event still due at this instant, e.g. a silent boundary whose re-share of uncapped flows
+            # is pending, the allocation is between two consistent states: it is checked after that event)
+            self._verify_allocation()
+        return next_due
 
     def _start_coasting(self, flow: Flow) -> None:
         """Let a window-limited flow play its next round boundaries silently.
@@ -397,11 +403,21 @@ class FlowNetwork:
                     other.wake = first
                     self._set_rate(other, other.rate)
 
+    def _played_until(self, now: float) -> float:
+        """The last round boundary time that counts as played at ``now`` (see ``_coast_now``).
+
+        Those before ``now``, and those up to the last time ``step`` played (plus the float clock's resolution
+        there, as in ``step``): never fewer as time goes on.
+        """
+        before = math.nextafter(now, -math.inf)
+        played = self._played_end_s
+        return played if played > before else before
+
     def _materialise(self, flow: Flow, now: float) -> None:
         """Play a coasting flow's silent round boundaries up to ``now`` and end its coasting (reserve = cap)."""
-        time_eps = 8.0 * math.ulp(max(now, 1.0))
+        end = self._played_until(now)
         old_reserve = flow.reserve
-        while flow.coast and flow.round_end_s <= now + time_eps:
+        while flow.coast and flow.round_end_s <= end:
             boundary = flow.round_end_s
             flow.remaining -= flow.rate * (boundary - flow.updated_s)
             flow.updated_s = boundary
@@ -425,20 +441,23 @@ class FlowNetwork:
         if not flow.coast:
             return flow.rate
         rate, boundary, left = flow.rate, flow.round_end_s, flow.coast
-        while left and boundary < now:  # a boundary at `now` itself counts once its event has been played
+        end = self._played_until(now)  # a boundary at `now` itself counts once its event has been played
+        while left and boundary <= end:
             rate *= 2.0
             boundary += flow.rtt_s
             left -= 1
         return rate
 
     def _coast_now(self, flow: Flow, now: float) -> tuple[float, float]:
-        """A coasting flow's cap once its silent boundaries up to ``now`` are played, and its next boundary.
+        """A coasting flow's cap once its silent boundaries before ``now`` are played, and its next boundary.
 
-        Same float operations as ``_materialise``. A boundary counts from its own time on, not a float tick
-        earlier (as ``_materialise`` and ``step`` do): the uncapped flows it moves are re-shared at that time.
+        Same float operations as ``_materialise``, which would give the flow exactly this cap and boundary. A
+        boundary at ``now`` itself counts once ``step`` has played ``now`` (as its event would in the per-round
+        play, after other changes at that time): the uncapped flows it moves are re-shared then (their ``wake``).
         """
         rate, boundary, left, rtt = flow.rate, flow.round_end_s, flow.coast, flow.rtt_s
-        while left and boundary <= now:
+        end = self._played_until(now)
+        while left and boundary <= end:
             rate *= 2.0  # == window * 2 / rtt exactly (scaling by 2 is exact)
             boundary = boundary + rtt
             left -= 1
@@ -472,6 +491,7 @@ class FlowNetwork:
         # coasting flows on these links hold their current cap, not their reserve, until their next boundary:
         # the shares below hold until then (`wake`), when the uncapped flows are re-shared
         now = self.time_s
+        end = now + 8.0 * math.ulp(max(now, 1.0))  # no boundary after it counts as played yet
         link_coasting = self._link_coasting
         current: dict[Flow, float] = {}
         wake = math.inf
@@ -483,7 +503,7 @@ class FlowNetwork:
                 cap = current.get(f)
                 if cap is None:
                     boundary = f.round_end_s
-                    if boundary > now:  # no silent boundary passed yet
+                    if boundary > end:  # no silent boundary played yet
                         cap = f.rate
                     else:
                         cap, boundary = self._coast_now(f, now)
@@ -651,6 +671,7 @@ class FlowNetwork:
             Call ``reallocate`` afterwards.
         """
         self.time_s = now
+        self._played_end_s = now + 8.0 * math.ulp(max(now, 1.0))
         # a drain or round end below the float clock's resolution at `now` counts as now: waiting for it
         # would schedule an event at the same float time forever
         time_eps = 8.0 * math.ulp(max(now, 1.0))
