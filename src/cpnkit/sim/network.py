@@ -16,11 +16,13 @@ the final round starts) are played silently, and only that boundary is a network
 largest cap it reaches meanwhile, so two coasting flows never overrun a link between events. Uncapped flows
 (final round, or at their share) take what the caps leave: those on a coasting flow's links are re-shared at each
 of its silent boundaries (their ``wake``), exactly as that boundary's event would, and the coasting flow goes on
-unless the re-share shows its window no longer limits it. A change that voids a plan (the reserved caps no longer
-fit a link, or the residual capacity changes) first brings the coasting flows there up to date, round by round,
-exactly as the per-round events would have. The result equals the per-round play (``lazy_slow_start=False``) up
-to float rounding; a flow takes about two network events (reaching its share or its final round, and draining)
-instead of one per round trip, plus one per silent boundary that moves an uncapped flow's share.
+unless the re-share shows its window no longer limits it. A boundary at the current instant counts as played once
+``step`` has played that instant (other changes at the same time come first, as in the per-round play). A change
+that voids a plan (the reserved caps no longer fit a link, or the residual capacity changes) first brings the
+coasting flows there up to date, round by round, exactly as the per-round events would have. The result equals
+the per-round play (``lazy_slow_start=False``) up to float rounding; a flow takes about two network events
+(reaching its share or its final round, and draining) instead of one per round trip, plus one per silent boundary
+that moves an uncapped flow's share.
 """
 
 from __future__ import annotations
@@ -293,7 +295,8 @@ class FlowNetwork:
         """Re-share bandwidth after changes; return the time of the next network event (``inf``: none).
 
         Under ``tcp`` only the uncapped flows connected to what changed are re-shared when that is provably
-        the max-min allocation; otherwise (and always under ``fluid``) every flow is.
+        the max-min allocation; otherwise every flow connected to what changed through shared links is (and
+        every flow under ``fluid``, or when the residual capacity changed).
         """
         if self._coasting:
             # Bring up to date the coasting flows whose plan a change may void: all of them when the residual
