@@ -608,16 +608,25 @@ class FlowNetwork:
         flows = list(self._flows) if subset is None else subset
         changed_set = set(changed)
         residual = self.residual_bps
+        lone = len(flows) == 1 and flows[0].cap == math.inf  # a lone uncapped flow gets its bottleneck
+        if not self._tcp:
+            rates = (
+                [min([residual[link] for link in flows[0].links])]
+                if lone
+                else max_min_rates([f.links for f in flows], residual)
+            )
+            for flow, rate in zip(flows, rates, strict=True):
+                if flow in changed_set or rate != flow.rate:
+                    self._set_rate(flow, rate)
+            return
         now = self.time_s
         # coasting flows count at their current cap; each keeps coasting unless its share falls below it
-        current = {f: self._coast_now(f, now) for f in flows if f.coast}
-        caps = [current[f][0] if f.coast else f.cap for f in flows]
-        if len(flows) == 1 and flows[0].cap == math.inf:
+        current = {f: self._coast_now(f, now) for f in flows if f.coast} if self._coasting else {}
+        caps = [current[f][0] if f.coast else f.cap for f in flows] if current else [f.cap for f in flows]
+        if lone:
             rates = [min([residual[link] for link in flows[0].links])]
-        elif self._tcp:
-            rates = max_min_rates([f.links for f in flows], residual, caps)
         else:
-            rates = max_min_rates([f.links for f in flows], residual)
+            rates = max_min_rates([f.links for f in flows], residual, caps)
         link_coasting = self._link_coasting
         for flow, cap, rate in zip(flows, caps, rates, strict=True):
             if flow.coast:
