@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cpnkit.estimate import TransportConfig
@@ -79,6 +79,64 @@ def test_lazy_slow_start_equals_per_round_play(flows: list[FlowSpec], changes: l
             assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
     assert lazy_net.bits_delivered == pytest.approx(ref_net.bits_delivered, rel=1e-12)
     assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+
+
+# Crowded links: short flows that start in their final round (uncapped at once), long ones that reach their share
+# (uncapped for long), all meeting coasting flows on shared links; sometimes the residual capacity changes
+_crowded_flow = st.tuples(
+    st.floats(0.0, 0.3),
+    st.lists(st.integers(0, N_LINKS - 1), min_size=1, max_size=2, unique=True).map(tuple),
+    st.sampled_from([2e3, 5e3, 3e4, 2e5, 1e6, 5e6, 3e7]),
+    st.sampled_from([0.004, 0.01, 0.03, 0.06]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_crowded_flow, min_size=2, max_size=16), st.lists(_change, max_size=2))
+# a full re-share while a flow coasts next to uncapped flows, which must then wake at its boundaries
+@example([(0.0, (0,), 5e6, 0.004), (0.0, (0, 1), 1e6, 0.06), (0.3, (0,), 2e3, 0.004), (0.3, (0,), 2e3, 0.004)], [])
+# flows added at the instant of a silent boundary, before its event: it is not played yet for them
+@example(
+    [
+        (0.0, (0,), 5e6, 0.004),
+        (0.25, (2,), 2e5, 0.03),
+        (0.3, (0,), 2e3, 0.004),
+        (0.0, (2, 0), 1e6, 0.06),
+        (0.3, (1, 2), 3e4, 0.004),
+        (0.3, (0,), 2e3, 0.004),
+    ],
+    [(0.0, 2, 0.25)],
+)
+def test_uncapped_flows_meeting_coasting_flows_equal_per_round_play(
+    flows: list[FlowSpec], changes: list[tuple[float, int, float]]
+) -> None:
+    # uncapped flows share what coasting flows leave and are re-shared at each of their silent boundaries
+    reference, ref_loads, ref_net, ref_times = _play(flows, changes, lazy=False)
+    lazy, lazy_loads, lazy_net, _ = _play(flows, changes, lazy=True)
+    assert lazy.keys() == reference.keys() == set(range(len(flows)))
+    for i, t in reference.items():
+        assert lazy[i] == pytest.approx(t, rel=1e-9, abs=1e-12)
+    for (time_s, got), (_, want) in zip(lazy_loads, ref_loads, strict=True):
+        if time_s not in ref_times:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
+    assert lazy_net.bits_delivered == pytest.approx(ref_net.bits_delivered, rel=1e-12)
+    assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+
+
+def test_uncapped_flow_is_reshared_at_a_silent_boundary() -> None:
+    # a long flow coasts on link 1 (1 Gbit/s); a 5 KB flow (one window: uncapped from the start) joins it there and
+    # a 30 MB one that reaches its share on link 1 and 2; the uncapped flows' shares follow the coasting flow's
+    # doubling windows exactly as with one event per round
+    flows: list[FlowSpec] = [(0.0, (1,), 3e7, 0.04), (0.05, (1, 2), 3e7, 0.004), (0.07, (1,), 5e3, 0.06)]
+    reference, ref_loads, _, ref_times = _play(flows, [], lazy=False)
+    lazy, lazy_loads, lazy_net, lazy_times = _play(flows, [], lazy=True)
+    for i, t in reference.items():
+        assert lazy[i] == pytest.approx(t, rel=1e-9)
+    for (time_s, got), (_, want) in zip(lazy_loads, ref_loads, strict=True):
+        if time_s not in ref_times:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
+    assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+    assert len(lazy_times) < len(ref_times)
 
 
 def test_lazy_slow_start_saves_round_events() -> None:

@@ -9,15 +9,20 @@ Cost per event is kept independent of the number of active flows where possible:
 lazily (only when its rate changes or it is due), each flow's next event (drain or round end) sits in a heap,
 and under ``tcp`` a change re-shares bandwidth only among the flows it can affect (see ``reallocate``).
 
-Slow start is played lazily (``lazy_slow_start=True``, the default): a window-limited flow whose links carry no
-uncapped flow affects nobody when its window doubles, as long as the caps on its links fit their residual
-capacity. Such a flow *coasts*: its round boundaries up to the first one where that stops holding (the cap would
-no longer fit, or the final round starts) are played silently, and only that boundary is a network event. Its
-links reserve the largest cap it reaches meanwhile, so two coasting flows never overrun a link between events.
-Anything that touches a coasting flow's links (a flow added or leaving there, a change of residual capacity)
-first brings it up to date, round by round, exactly as the per-round events would have. The result equals the
-per-round play (``lazy_slow_start=False``) up to float rounding; a flow takes about two network events (reaching
-its share or its final round, and draining) instead of one per round trip.
+Slow start is played lazily (``lazy_slow_start=True``, the default): a window-limited flow affects no other
+window-limited flow when its window doubles, as long as the caps on its links fit their residual capacity. Such a
+flow *coasts*: its round boundaries up to the first one where that stops holding (the cap would no longer fit, or
+the final round starts) are played silently, and only that boundary is a network event. Its links reserve the
+largest cap it reaches meanwhile, so two coasting flows never overrun a link between events. Uncapped flows
+(final round, or at their share) take what the caps leave: those on a coasting flow's links are re-shared at each
+of its silent boundaries (their ``wake``), exactly as that boundary's event would, and the coasting flow goes on
+unless the re-share shows its window no longer limits it. A boundary at the current instant counts as played once
+``step`` has played that instant (other changes at the same time come first, as in the per-round play). A change
+that voids a plan (the reserved caps no longer fit a link, or the residual capacity changes) first brings the
+coasting flows there up to date, round by round, exactly as the per-round events would have. The result equals
+the per-round play (``lazy_slow_start=False``) up to float rounding; a flow takes about two network events
+(reaching its share or its final round, and draining) instead of one per round trip, plus one per silent boundary
+that moves an uncapped flow's share.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from cpnkit.errors import ConfigError, InvariantError
@@ -38,6 +44,7 @@ __all__ = ["Flow", "FlowNetwork", "propagation_rtt_s"]
 _REL_DRAIN_TOL = 1e-9
 _ABS_DRAIN_TOL_BITS = 1e-6
 _HANDSHAKE, _SLOW_START, _FLUID = 0, 1, 2
+_by_id = attrgetter("id")  # creation order: a deterministic sort key (sets iterate by hash)
 
 
 def propagation_rtt_s(topology: Topology, path: Path) -> float:
@@ -84,6 +91,7 @@ class Flow:
         "start_s",
         "updated_s",
         "version",
+        "wake",
         "window",
     )
 
@@ -115,6 +123,7 @@ class Flow:
         self.id = 0  # creation order in its network (a deterministic sort key)
         self.coast = 0  # round boundaries still to play silently (lazy slow start)
         self.reserve = 0.0  # while coasting: the largest cap it reaches before its next event, in bit/s
+        self.wake = math.inf  # uncapped: the next silent round boundary of a coasting flow that moves its share
 
 
 class FlowNetwork:
@@ -147,6 +156,7 @@ class FlowNetwork:
         self.transport = transport
         self.check_capacity = check_capacity
         self.time_s = 0.0
+        self._played_end_s = -math.inf  # round boundaries up to here count as played (see `_played_until`)
         self.bits_sent = 0.0
         self.bits_delivered = 0.0
         self.max_undelivered_bits = 0.0
@@ -173,6 +183,7 @@ class FlowNetwork:
         self._full = True
         self._lazy = lazy_slow_start and transport.is_tcp
         self._coasting: set[Flow] = set()
+        self._link_coasting: list[dict[Flow, None]] = [{} for _ in range(n_links)]  # insertion-ordered sets
         self._plan: list[Flow] = []  # flows in slow start whose rate was just set: may start to coast
 
     @property
@@ -233,17 +244,28 @@ class FlowNetwork:
         return flow
 
     def _count(self, flow: Flow, sign: int) -> None:
-        capped = flow.cap < math.inf
-        sets = self._link_capped if capped else self._link_uncapped
-        load = self._capped_load
-        for link in flow.links:
+        links = flow.links
+        cap = flow.cap
+        if cap < math.inf:
+            sets = self._link_capped
+            load = self._capped_load
             if sign > 0:
-                sets[link].add(flow)
+                for link in links:
+                    sets[link].add(flow)
+                    load[link] += cap
             else:
-                sets[link].discard(flow)
-            if capped:
-                load[link] += sign * flow.cap
-        self._dirty_links.update(flow.links)
+                for link in links:
+                    sets[link].discard(flow)
+                    load[link] -= cap
+        else:
+            sets = self._link_uncapped
+            if sign > 0:
+                for link in links:
+                    sets[link].add(flow)
+            else:
+                for link in links:
+                    sets[link].discard(flow)
+        self._dirty_links.update(links)
 
     def _start_round(self, flow: Flow, now: float) -> None:
         if flow.remaining <= flow.window * (1.0 + 1e-12):  # up to float rounding, as in transfer_time_s
@@ -263,6 +285,8 @@ class FlowNetwork:
         flow.rate = rate
         flow.version += 1
         due = flow.round_end_s
+        if flow.wake < due:
+            due = flow.wake
         if rate > 0.0:
             drain = now + max(flow.remaining, 0.0) / rate
             if drain < due:
@@ -277,44 +301,40 @@ class FlowNetwork:
         """Re-share bandwidth after changes; return the time of the next network event (``inf``: none).
 
         Under ``tcp`` only the uncapped flows connected to what changed are re-shared when that is provably
-        the max-min allocation; otherwise (and always under ``fluid``) every flow is.
+        the max-min allocation; otherwise every flow connected to what changed through shared links is (and
+        every flow under ``fluid``, or when the residual capacity changed).
         """
         if self._coasting:
-            # Bring up to date the coasting flows whose plan a change may void: all of them for a full
-            # reallocation; else those on changed links that now carry an uncapped flow or more reserved caps
-            # than fit. On other changed links the plan stays exact (what it reserved still fits, nobody's share
-            # depends on it), e.g. when another window-limited flow joins or a flow leaves.
+            # Bring up to date the coasting flows whose plan a change may void: all of them when the residual
+            # capacity changed; else those on changed links that now carry more reserved caps than fit.
+            # Elsewhere the plan stays exact: what it reserved still fits, and its rate does not depend on the
+            # uncapped flows (they share what the caps leave, re-shared at every silent boundary: see `wake`).
             if self._full:
-                touched = list(self._coasting)  # sorted below
+                touched = dict.fromkeys(self._coasting)
             else:
-                link_capped, link_uncapped = self._link_capped, self._link_uncapped
-                load, residual = self._capped_load, self.residual_bps
-                touched = list(
-                    {
-                        f: None
-                        for link in self._dirty_links
-                        if link_uncapped[link] or load[link] > residual[link]
-                        for f in link_capped[link]
-                        if f.coast
-                    }
-                )
-            touched.sort(key=lambda f: f.id)  # sets iterate by hash: fix the order
-            for flow in touched:
-                if flow.coast:
+                load, residual, link_coasting = self._capped_load, self.residual_bps, self._link_coasting
+                touched = {
+                    f: None for link in self._dirty_links if load[link] > residual[link] for f in link_coasting[link]
+                }
+            if touched:
+                for flow in sorted(touched, key=_by_id):  # sets iterate by hash: fix the order
                     self._materialise(flow, self.time_s)
                     self._changed.append(flow)
         changed, self._changed = self._changed, []
         dirty, self._dirty_links = self._dirty_links, set()
+        verify = False
         if self._flows:
             if not self._tcp or self._full or not self._reallocate_incrementally(changed, dirty):
+                # a full max-min over every flow connected to the changed links through shared links (the
+                # others keep their rates: no link of theirs changes); over all flows when the residual changed
+                subset = None if not self._tcp or self._full else self._connected(dirty, changed)
                 self._full = False
                 self.full_reallocations += 1
-                self._reallocate_all(changed)
+                self._reallocate_all(changed, subset)
                 self._dirty_links.clear()
             else:
                 self.incremental_reallocations += 1
-                if self.check_capacity:
-                    self._verify_allocation()
+                verify = self.check_capacity
             if self.check_capacity:
                 self._check_capacity()
         else:
@@ -323,15 +343,21 @@ class FlowNetwork:
             plan, self._plan = self._plan, []
             for flow in plan:
                 self._start_coasting(flow)
-        return self._next_due()
+        next_due = self._next_due()
+        if verify and next_due > self.time_s + 8.0 * math.ulp(max(self.time_s, 1.0)):
+            # (with an event still due at this instant, e.g. a silent boundary whose re-share of uncapped flows
+            # is pending, the allocation is between two consistent states: it is checked after that event)
+            self._verify_allocation()
+        return next_due
 
     def _start_coasting(self, flow: Flow) -> None:
-        """Let a window-limited flow that affects nobody play its next round boundaries silently.
+        """Let a window-limited flow play its next round boundaries silently.
 
         A boundary is silent when the per-round play would only double the flow's cap there: it is not the final
         round (the rest does not fit the doubled window) and the doubled cap fits every link of the flow next to
         what the other capped flows there hold (their caps, or the reserves of coasting ones). The flow then gets
-        one event, at the first boundary that is not silent, and reserves the cap it reaches before it.
+        one event, at the first boundary that is not silent, and reserves the cap it reaches before it. Uncapped
+        flows on its links are re-shared at its first silent boundary (and, from there, at each next one).
         """
         if flow.coast or flow.phase != _SLOW_START or flow.rate != flow.cap or flow not in self._flows:
             return
@@ -339,9 +365,10 @@ class FlowNetwork:
         load = self._capped_load
         link_uncapped = self._link_uncapped
         head = math.inf
+        shared = False
         for link in flow.links:
             if link_uncapped[link]:
-                return  # its window changes the shares of uncapped flows: every round is an event
+                shared = True
             room = residual[link] - (load[link] - flow.cap)
             if room < head:
                 head = room
@@ -370,17 +397,36 @@ class FlowNetwork:
         flow.coast = rounds
         flow.reserve = rate
         extra = rate - flow.cap
+        link_coasting = self._link_coasting
         for link in flow.links:
             load[link] += extra
+            link_coasting[link][flow] = None
         flow.version += 1
         heapq.heappush(self._due, (boundary, next(self._seq), flow.version, flow))
         self._coasting.add(flow)
+        if shared:
+            # its first silent boundary moves the shares of the uncapped flows connected to it: re-share them there
+            first = flow.round_end_s
+            for other in self._component(flow.links):
+                if first < other.wake:
+                    other.wake = first
+                    self._set_rate(other, other.rate)
+
+    def _played_until(self, now: float) -> float:
+        """The last round boundary time that counts as played at ``now`` (see ``_coast_now``).
+
+        Those before ``now``, and those up to the last time ``step`` played (plus the float clock's resolution
+        there, as in ``step``): never fewer as time goes on.
+        """
+        before = math.nextafter(now, -math.inf)
+        played = self._played_end_s
+        return played if played > before else before
 
     def _materialise(self, flow: Flow, now: float) -> None:
         """Play a coasting flow's silent round boundaries up to ``now`` and end its coasting (reserve = cap)."""
-        time_eps = 8.0 * math.ulp(max(now, 1.0))
+        end = self._played_until(now)
         old_reserve = flow.reserve
-        while flow.coast and flow.round_end_s <= now + time_eps:
+        while flow.coast and flow.round_end_s <= end:
             boundary = flow.round_end_s
             flow.remaining -= flow.rate * (boundary - flow.updated_s)
             flow.updated_s = boundary
@@ -392,10 +438,10 @@ class FlowNetwork:
         flow.coast = 0
         flow.reserve = 0.0
         extra = flow.cap - old_reserve
-        if extra:
-            load = self._capped_load
-            for link in flow.links:
-                load[link] += extra
+        load, link_coasting = self._capped_load, self._link_coasting
+        for link in flow.links:
+            load[link] += extra
+            del link_coasting[link][flow]
         flow.version += 1  # its planned event is void: whoever materialises gives it a new one
         self._coasting.discard(flow)
 
@@ -404,11 +450,27 @@ class FlowNetwork:
         if not flow.coast:
             return flow.rate
         rate, boundary, left = flow.rate, flow.round_end_s, flow.coast
-        while left and boundary < now:  # a boundary at `now` itself counts once its event has been played
+        end = self._played_until(now)  # a boundary at `now` itself counts once its event has been played
+        while left and boundary <= end:
             rate *= 2.0
             boundary += flow.rtt_s
             left -= 1
         return rate
+
+    def _coast_now(self, flow: Flow, now: float) -> tuple[float, float]:
+        """A coasting flow's cap once its silent boundaries before ``now`` are played, and its next boundary.
+
+        Same float operations as ``_materialise``, which would give the flow exactly this cap and boundary. A
+        boundary at ``now`` itself counts once ``step`` has played ``now`` (as its event would in the per-round
+        play, after other changes at that time): the uncapped flows it moves are re-shared then (their ``wake``).
+        """
+        rate, boundary, left, rtt = flow.rate, flow.round_end_s, flow.coast, flow.rtt_s
+        end = self._played_until(now)
+        while left and boundary <= end:
+            rate *= 2.0  # == window * 2 / rtt exactly (scaling by 2 is exact)
+            boundary = boundary + rtt
+            left -= 1
+        return rate, boundary
 
     def _next_due(self) -> float:
         due = self._due
@@ -433,11 +495,67 @@ class FlowNetwork:
             # only window-limited flows on links no uncapped flow uses: each runs at its cap, nobody else moves
             self._run_at_caps(changed)
             return True
-        # the uncapped flows reachable from the changed links through shared links
+        component = self._component(dirty)
+        left = {link: residual[link] - load[link] for flow in component for link in flow.links}
+        # coasting flows on these links hold their current cap, not their reserve, until their next boundary:
+        # the shares below hold until then (`wake`), when the uncapped flows are re-shared
+        now = self.time_s
+        end = now + 8.0 * math.ulp(max(now, 1.0))  # no boundary after it counts as played yet
+        link_coasting = self._link_coasting
+        current: dict[Flow, float] = {}
+        wake = math.inf
+        for link in left:
+            on = link_coasting[link]
+            if not on:
+                continue
+            for f in on:
+                cap = current.get(f)
+                if cap is None:
+                    boundary = f.round_end_s
+                    if boundary > end:  # no silent boundary played yet
+                        cap = f.rate
+                    else:
+                        cap, boundary = self._coast_now(f, now)
+                    current[f] = cap
+                    if boundary < wake:
+                        wake = boundary
+                left[link] += f.reserve - cap
+        link_capped = self._link_capped
+
+        def max_cap(link: int) -> float:
+            return max((current[f] if f.coast else f.cap for f in link_capped[link]), default=0.0)
+
+        if len(component) == 1:
+            # one uncapped flow: its bottleneck (as share_left_over, with the same float operations)
+            rate = min(left.values())
+            if rate < 0.0:
+                return False
+            level = rate * (1.0 + 1e-12)
+            for link, room in left.items():
+                if rate >= room * (1.0 - 1e-12) and max_cap(link) > level:
+                    return False
+            rates = [rate]
+        else:
+            if min(left.values()) < 0.0:
+                return False
+            shares = share_left_over([flow.links for flow in component], left, max_cap)
+            if shares is None:
+                return False
+            rates = shares
+        live = self._run_at_caps(changed)
+        for flow, rate in zip(component, rates, strict=True):
+            if rate != flow.rate or flow in live or flow.wake != wake:
+                flow.wake = wake
+                self._set_rate(flow, rate)
+        return True
+
+    def _component(self, links: Iterable[int]) -> list[Flow]:
+        """The uncapped flows reachable from ``links`` through the links they share, in creation order."""
+        link_uncapped = self._link_uncapped
         component: list[Flow] = []
         seen: set[Flow] = set()
-        frontier = list(dirty)
-        visited_links = set(dirty)
+        frontier = list(links)
+        visited_links = set(frontier)
         while frontier:
             link = frontier.pop()
             for flow in link_uncapped[link]:
@@ -448,25 +566,21 @@ class FlowNetwork:
                         if other not in visited_links:
                             visited_links.add(other)
                             frontier.append(other)
-        component.sort(key=lambda f: f.start_s)  # deterministic order (sets iterate by hash)
-        left = {link: residual[link] - load[link] for flow in component for link in flow.links}
-        if min(left.values()) < 0.0:
-            return False
-        rates = share_left_over([flow.links for flow in component], left, self._max_cap_on)
-        if rates is None:
-            return False
-        live = self._run_at_caps(changed)
-        for flow, rate in zip(component, rates, strict=True):
-            if rate != flow.rate or flow in live:
-                self._set_rate(flow, rate)
-        return True
-
-    def _max_cap_on(self, link: int) -> float:
-        return max((flow.cap for flow in self._link_capped[link]), default=0.0)
+        if len(component) > 1:
+            component.sort(key=_by_id)  # deterministic order (sets iterate by hash)
+        return component
 
     def _run_at_caps(self, changed: list[Flow]) -> set[Flow]:
         """Give each changed, still active, window-limited flow its cap; return the changed flows still active."""
-        live = {flow for flow in changed if flow in self._flows}
+        flows = self._flows
+        if len(changed) == 1:
+            flow = changed[0]
+            if flow not in flows:
+                return set()
+            if flow.cap < math.inf:
+                self._set_rate(flow, flow.cap)
+            return {flow}
+        live = {flow for flow in changed if flow in flows}
         done: set[Flow] = set()
         for flow in changed:  # in order, not by hash: the order of equal-time events must not vary between runs
             if flow in live and flow not in done and flow.cap < math.inf:
@@ -474,18 +588,60 @@ class FlowNetwork:
                 self._set_rate(flow, flow.cap)
         return live
 
-    def _reallocate_all(self, changed: list[Flow]) -> None:
-        flows = list(self._flows)
+    def _connected(self, dirty: set[int], changed: list[Flow]) -> list[Flow]:
+        """The active flows reachable from the changed links through links any flows share, in creation order."""
+        link_capped, link_uncapped, active = self._link_capped, self._link_uncapped, self._flows
+        frontier = list(dirty)
+        for flow in changed:
+            if flow in active:
+                frontier.extend(flow.links)
+        visited = set(frontier)
+        seen: set[Flow] = set()
+        while frontier:
+            link = frontier.pop()
+            for group in (link_capped[link], link_uncapped[link]):
+                for flow in group:
+                    if flow not in seen:
+                        seen.add(flow)
+                        for other in flow.links:
+                            if other not in visited:
+                                visited.add(other)
+                                frontier.append(other)
+        return sorted(seen, key=_by_id)
+
+    def _reallocate_all(self, changed: list[Flow], subset: list[Flow] | None = None) -> None:
+        """Max-min over all flows (or over ``subset``: a set of flows no other flow shares a link with)."""
+        flows = list(self._flows) if subset is None else subset
         changed_set = set(changed)
         residual = self.residual_bps
-        if len(flows) == 1 and flows[0].cap == math.inf:
+        lone = len(flows) == 1 and flows[0].cap == math.inf  # a lone uncapped flow gets its bottleneck
+        if not self._tcp:
+            rates = (
+                [min([residual[link] for link in flows[0].links])]
+                if lone
+                else max_min_rates([f.links for f in flows], residual)
+            )
+            for flow, rate in zip(flows, rates, strict=True):
+                if flow in changed_set or rate != flow.rate:
+                    self._set_rate(flow, rate)
+            return
+        now = self.time_s
+        # coasting flows count at their current cap; each keeps coasting unless its share falls below it
+        current = {f: self._coast_now(f, now) for f in flows if f.coast} if self._coasting else {}
+        caps = [current[f][0] if f.coast else f.cap for f in flows] if current else [f.cap for f in flows]
+        if lone:
             rates = [min([residual[link] for link in flows[0].links])]
-        elif self._tcp:
-            rates = max_min_rates([f.links for f in flows], residual, [f.cap for f in flows])
         else:
-            rates = max_min_rates([f.links for f in flows], residual)
-        for flow, rate in zip(flows, rates, strict=True):
-            force = flow in changed_set
+            rates = max_min_rates([f.links for f in flows], residual, caps)
+        link_coasting = self._link_coasting
+        for flow, cap, rate in zip(flows, caps, rates, strict=True):
+            if flow.coast:
+                if rate >= cap * (1.0 - 1e-12):
+                    continue  # runs at its cap as planned
+                self._materialise(flow, now)
+                force = True
+            else:
+                force = flow in changed_set
             if self._tcp and flow.phase == _SLOW_START and rate < flow.cap * (1.0 - 1e-12):
                 # the window no longer limits it: it has reached its max-min share (no losses modelled);
                 # dropping a cap that does not bind leaves the max-min allocation as it is
@@ -495,16 +651,34 @@ class FlowNetwork:
                 flow.round_end_s = math.inf
                 self._count(flow, +1)
                 force = True
+            if current and flow.cap == math.inf:
+                # re-share again at the next boundary of a coasting flow on its links (it moves this share)
+                wake = min((current[f][1] for link in flow.links for f in link_coasting[link]), default=math.inf)
+            else:
+                wake = math.inf
+            if wake != flow.wake:
+                flow.wake = wake
+                force = True
             if force or rate != flow.rate:
                 self._set_rate(flow, rate)
 
     def _verify_allocation(self) -> None:
         flows = list(self._flows)
-        reference = max_min_rates([f.links for f in flows], self.residual_bps, [f.cap for f in flows])
-        for flow, rate in zip(flows, reference, strict=True):
-            if abs(flow.rate - rate) > 1e-9 * max(1.0, rate):
+        now = self.time_s
+        links = [f.links for f in flows]
+        caps = [self._coast_now(f, now)[0] if f.coast else f.cap for f in flows]
+        references = [max_min_rates(links, self.residual_bps, caps)]
+        before = [self._rate_at(f, now) if f.coast else f.cap for f in flows]
+        if before != caps:
+            # at the instant of a silent boundary its event may or may not have been played yet (the shares of
+            # the uncapped flows it moves change at that event): both allocations are valid at that instant
+            references.append(max_min_rates(links, self.residual_bps, before))
+        for i, flow in enumerate(flows):
+            got = [caps[i] if flow.coast else flow.rate, before[i] if flow.coast else flow.rate]
+            if not any(abs(g - ref[i]) <= 1e-9 * max(1.0, ref[i]) for g, ref in zip(got, references, strict=False)):
+                rate = references[0][i]
                 raise InvariantError(
-                    f"incremental max-min gave {flow.rate!r} bit/s to a flow whose max-min rate is {rate!r} bit/s"
+                    f"incremental max-min gave {got[0]!r} bit/s to a flow whose max-min rate is {rate!r} bit/s"
                 )
 
     def step(self, now: float) -> list[Flow]:
@@ -515,6 +689,7 @@ class FlowNetwork:
             Call ``reallocate`` afterwards.
         """
         self.time_s = now
+        self._played_end_s = now + 8.0 * math.ulp(max(now, 1.0))
         # a drain or round end below the float clock's resolution at `now` counts as now: waiting for it
         # would schedule an event at the same float time forever
         time_eps = 8.0 * math.ulp(max(now, 1.0))
@@ -546,6 +721,11 @@ class FlowNetwork:
                 self._start_round(flow, now)
                 self._count(flow, +1)
                 self._changed.append(flow)  # its entry is spent: reallocate gives it a rate and a new one
+            else:
+                # its wake: a coasting flow's window doubled on its links; re-share (as that boundary's event)
+                flow.wake = math.inf
+                self._dirty_links.update(flow.links)
+                self._changed.append(flow)
         return drained
 
     def link_load_bps(self, background_bps: Sequence[float], now_s: float | None = None) -> list[float]:
@@ -559,13 +739,20 @@ class FlowNetwork:
         return load
 
     def _check_capacity(self) -> None:
+        # the load now (coasting flows at their current cap), and the capped flows' load once the coasting
+        # ones reach their reserves (the uncapped flows are re-shared at every boundary on their links first)
+        now = self.time_s
         load: dict[int, float] = {}
+        peak: dict[int, float] = {}
         for flow in self._flows:
-            rate = flow.reserve if flow.coast else flow.rate  # a coasting flow reaches its reserve
+            rate = self._rate_at(flow, now) if flow.coast else flow.rate
+            reserve = flow.reserve if flow.coast else (flow.rate if flow.cap < math.inf else 0.0)
             for link in flow.links:
                 load[link] = load.get(link, 0.0) + rate
+                peak[link] = peak.get(link, 0.0) + reserve
         for link, rate in load.items():
             residual = self.residual_bps[link]
+            rate = max(rate, peak[link])
             ratio = rate / residual if residual > 0 else (math.inf if rate > 0 else 0.0)
             if ratio > self.max_load_ratio:
                 self.max_load_ratio = ratio
