@@ -6,7 +6,8 @@ Poisson arrivals at 50 tasks/s, nearest-ecmp):
 1. throughput in tasks per second of wall time for 10,000 tasks on abilene and kdl (several seeds), and its
    ratio to the 10,000 tasks/s target (fluid transport);
 2. the same with the tcp transport (the simulator's default), and tcp's throughput as a fraction of fluid's next
-   to its target (>= 0.70);
+   to its target (>= 0.70): fluid and tcp runs alternate (order flipped every repeat), the ratio of each pair is
+   taken, and each seed reports the median over ``--repeats`` pairs (a shared machine's load moves single runs);
 3. how run time grows from 1k to 100k tasks on abilene (log-log slope; 1.0 = linear).
 
 Only ``Simulator.run`` is timed; building the scenario (loading data, routing background) is reported apart.
@@ -80,6 +81,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer seeds and sizes (smoke run)")
     parser.add_argument("--json", type=Path, default=Path("results/bench_sim.json"), help="write results here")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fluid/tcp pairs per seed for the tcp cost (median ratio per seed)"
+    )
     args = parser.parse_args()
 
     seeds = [0] if args.quick else [0, 1, 2]
@@ -104,21 +108,37 @@ def main() -> None:
         )
     console.print(table)
 
+    # fluid and tcp alternate run by run (the order flips every repeat) and each seed's ratio is the median over
+    # repeats: on a shared machine a single run's throughput varies up to ~1.5x with other load
     tcp_rows = []
-    cost = Table(title="Cost of the tcp transport model (slow start) on throughput, same workloads")
-    for col in ("topology", "seeds", "fluid tasks/s", "tcp tasks/s", "tcp / fluid", "target", "tcp events/task"):
+    pair_rows: list[dict[str, Any]] = []
+    cost = Table(
+        title=f"Cost of the tcp transport model (slow start) on throughput: same workloads, fluid and tcp alternating, "
+        f"median of {args.repeats} repeats per seed"
+    )
+    for col in ("topology", "seeds", "fluid tasks/s", "tcp tasks/s", "tcp / fluid (per-seed medians)", "target"):
         cost.add_column(col, justify="right")
+    cost.add_column("tcp events/task", justify="right")
     for topology in ("abilene", "kdl"):
-        runs = [run_once(topology, 10_000, seed, transport="tcp") for seed in seeds]
-        tcp_rows.extend(runs)
-        fluid_tps = statistics.fmean(r["tasks_per_s"] for r in throughput_rows if r["topology"] == topology)
-        tcp_tps = statistics.fmean(r["tasks_per_s"] for r in runs)
+        ratios = []
+        for seed in seeds:
+            seed_ratios = []
+            for repeat in range(args.repeats):
+                order = ("fluid", "tcp") if repeat % 2 == 0 else ("tcp", "fluid")
+                pair = {transport: run_once(topology, 10_000, seed, transport=transport) for transport in order}
+                pair_rows.append({"topology": topology, "seed": seed, "repeat": repeat, **pair})
+                tcp_rows.append(pair["tcp"])
+                seed_ratios.append(pair["tcp"]["tasks_per_s"] / pair["fluid"]["tasks_per_s"])
+            ratios.append(statistics.median(seed_ratios))
+        runs = [r for r in tcp_rows if r["topology"] == topology]
+        fluid_med = statistics.median(p["fluid"]["tasks_per_s"] for p in pair_rows if p["topology"] == topology)
+        tcp_med = statistics.median(r["tasks_per_s"] for r in runs)
         cost.add_row(
             topology,
             ",".join(map(str, seeds)),
-            f"{fluid_tps:,.0f}",
-            f"{tcp_tps:,.0f}",
-            f"{tcp_tps / fluid_tps:.2f}",
+            f"{fluid_med:,.0f}",
+            f"{tcp_med:,.0f}",
+            f"{statistics.fmean(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})",
             f">= {TARGET_TCP_RATIO:.2f}",
             f"{statistics.fmean(r['events'] / r['n_tasks'] for r in runs):.1f}",
         )
@@ -149,6 +169,7 @@ def main() -> None:
         "target_tcp_ratio": TARGET_TCP_RATIO,
         "throughput": throughput_rows,
         "throughput_tcp": tcp_rows,
+        "tcp_cost_pairs": pair_rows,
         "scaling": scaling_rows,
         "loglog_slope": slope,
         "cpnkit_version": cpnkit.__version__,
