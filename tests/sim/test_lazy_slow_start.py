@@ -54,6 +54,22 @@ def _play(
     return drained, loads, network, net_times
 
 
+def _assert_lazy_equals_per_round(flows: list[FlowSpec], changes: list[tuple[float, int, float]]) -> None:
+    """Drain times, loads between events, delivered bits and capacity: the lazy play equals the per-round play."""
+    reference, ref_loads, ref_net, ref_times = _play(flows, changes, lazy=False)
+    lazy, lazy_loads, lazy_net, _ = _play(flows, changes, lazy=True)
+    assert lazy.keys() == reference.keys() == set(range(len(flows)))
+    for i, t in reference.items():
+        assert lazy[i] == pytest.approx(t, rel=1e-9, abs=1e-12)
+    for (time_s, got), (_, want) in zip(lazy_loads, ref_loads, strict=True):
+        # at the instant of a round boundary the load depends on whether that boundary's event has been played,
+        # which this harness orders after external events at the same time (the lazy play may already count it)
+        if time_s not in ref_times:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
+    assert lazy_net.bits_delivered == pytest.approx(ref_net.bits_delivered, rel=1e-12)
+    assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+
+
 _links = st.lists(st.integers(0, N_LINKS - 1), min_size=1, max_size=3, unique=True).map(tuple)
 _flow = st.tuples(
     st.floats(0.0, 0.5),
@@ -67,18 +83,7 @@ _change = st.tuples(st.floats(0.0, 1.0), st.integers(0, N_LINKS - 1), st.floats(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_flow, min_size=1, max_size=8), st.lists(_change, max_size=3))
 def test_lazy_slow_start_equals_per_round_play(flows: list[FlowSpec], changes: list[tuple[float, int, float]]) -> None:
-    reference, ref_loads, ref_net, ref_times = _play(flows, changes, lazy=False)
-    lazy, lazy_loads, lazy_net, _ = _play(flows, changes, lazy=True)
-    assert lazy.keys() == reference.keys() == set(range(len(flows)))
-    for i, t in reference.items():
-        assert lazy[i] == pytest.approx(t, rel=1e-9, abs=1e-12)
-    for (time_s, got), (_, want) in zip(lazy_loads, ref_loads, strict=True):
-        # at the instant of a round boundary the load depends on whether that boundary's event has been played,
-        # which this harness orders after external events at the same time (the lazy play may already count it)
-        if time_s not in ref_times:
-            assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
-    assert lazy_net.bits_delivered == pytest.approx(ref_net.bits_delivered, rel=1e-12)
-    assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+    _assert_lazy_equals_per_round(flows, changes)
 
 
 # Crowded links: short flows that start in their final round (uncapped at once), long ones that reach their share
@@ -111,16 +116,7 @@ def test_uncapped_flows_meeting_coasting_flows_equal_per_round_play(
     flows: list[FlowSpec], changes: list[tuple[float, int, float]]
 ) -> None:
     # uncapped flows share what coasting flows leave and are re-shared at each of their silent boundaries
-    reference, ref_loads, ref_net, ref_times = _play(flows, changes, lazy=False)
-    lazy, lazy_loads, lazy_net, _ = _play(flows, changes, lazy=True)
-    assert lazy.keys() == reference.keys() == set(range(len(flows)))
-    for i, t in reference.items():
-        assert lazy[i] == pytest.approx(t, rel=1e-9, abs=1e-12)
-    for (time_s, got), (_, want) in zip(lazy_loads, ref_loads, strict=True):
-        if time_s not in ref_times:
-            assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
-    assert lazy_net.bits_delivered == pytest.approx(ref_net.bits_delivered, rel=1e-12)
-    assert lazy_net.max_load_ratio <= 1.0 + 1e-9
+    _assert_lazy_equals_per_round(flows, changes)
 
 
 def test_uncapped_flow_is_reshared_at_a_silent_boundary() -> None:
