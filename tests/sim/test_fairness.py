@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from cpnkit.errors import ConfigError
 from cpnkit.sim import max_min_rates
+from cpnkit.sim.fairness import share_left_over
 
 
 def test_max_min_rates_three_flows_two_bottlenecks() -> None:
@@ -91,3 +92,15 @@ def test_max_min_rates_with_caps_equals_caps_as_private_links(
         else:
             private.append(links)
     assert fast == pytest.approx(max_min_rates(private, extended), rel=1e-9, abs=1e-12)
+
+
+def test_max_min_rates_private_links_and_sparse_capacity() -> None:
+    # links only one flow crosses matter as its bottleneck candidates: the smallest one counts, wherever it is
+    flows = [[0, 1, 2, 5], [2, 3, 4], [2, 6]]
+    capacity = [9.0, 0.75, 3.0, 5.0, 0.75, 8.0, 1.0]
+    assert max_min_rates(flows, capacity) == pytest.approx([0.75, 0.75, 1.0])
+    # the capacity may be a mapping holding just the links of these flows (as share_left_over passes it)
+    sparse = {link: capacity[link] for links in flows for link in links}
+    assert share_left_over(flows, sparse, lambda link: 0.0) == max_min_rates(flows, capacity)
+    # a cap below every private link binds; one above them does not
+    assert max_min_rates(flows, capacity, [0.5, float("inf"), 2.0]) == pytest.approx([0.5, 0.75, 1.0])

@@ -49,12 +49,17 @@ def max_min_rates(
     >>> max_min_rates([[0], [0]], [1.0], caps_bps=[0.2, float("inf")])
     [0.2, 0.8]
     """
+    if caps_bps is not None and flow_links:
+        return _capped(flow_links, capacity_bps, caps_bps)
+    return _fill(flow_links, capacity_bps)
+
+
+def _fill(flow_links: Sequence[Sequence[int]], capacity_bps: Sequence[float] | Mapping[int, float]) -> list[float]:
+    """Progressive filling without caps; ``capacity_bps`` may be a mapping holding just the links of these flows."""
     n = len(flow_links)
     rates = [0.0] * n
     if n == 0:
         return rates
-    if caps_bps is not None:
-        return _capped(flow_links, capacity_bps, caps_bps)
     link_flows: dict[int, list[int]] = {}
     for f, links in enumerate(flow_links):
         if not links:
@@ -68,8 +73,33 @@ def max_min_rates(
     if n == 1:  # fast path: a lone flow gets its bottleneck
         rates[0] = min(capacity_bps[link] for link in flow_links[0])
         return rates
-    remaining = {link: float(capacity_bps[link]) for link in link_flows}
-    unfrozen = {link: len(flows) for link, flows in link_flows.items()}
+    # A link that only one flow crosses matters only as that flow's bottleneck: of those, keep per flow the one
+    # with the smallest (capacity, id), where progressive filling freezes the flow at the latest (the others
+    # are never reached: the flow is frozen first). Same rates as with every link, over fewer links.
+    remaining: dict[int, float] = {}
+    unfrozen: dict[int, int] = {}
+    kept: list[list[int]] = [[] for _ in range(n)]  # the links of each flow that are kept
+    private_bps = [math.inf] * n
+    private_link: list[int | None] = [None] * n
+    for link, flows in link_flows.items():
+        capacity = float(capacity_bps[link])
+        if len(flows) > 1:
+            remaining[link] = capacity
+            unfrozen[link] = len(flows)
+            for f in flows:
+                kept[f].append(link)
+        else:
+            f = flows[0]
+            best, best_link = private_bps[f], private_link[f]
+            if best_link is None or capacity < best or (capacity == best and link < best_link):
+                private_bps[f] = capacity
+                private_link[f] = link
+    for f, best_link in enumerate(private_link):
+        if best_link is not None:
+            link = best_link
+            remaining[link] = private_bps[f]
+            unfrozen[link] = 1
+            kept[f].append(link)
     # Lazy min-heap of fair shares. Freezing flows at the smallest share s never lowers another link's
     # share ((R - s) / (n - 1) >= R / n when R / n >= s), so a popped entry is either current or too small:
     # recompute it and push it back when it grew.
@@ -94,7 +124,7 @@ def max_min_rates(
             frozen[f] = True
             left -= 1
             rates[f] = current
-            for link in flow_links[f]:
+            for link in kept[f]:
                 remaining[link] -= current
                 count = unfrozen[link] - 1
                 if count:
@@ -119,20 +149,21 @@ def share_left_over(
         left_bps: Capacity left on every link of those flows once the capped flows run at their caps, in bit/s.
         max_cap_bps: The largest cap of the capped flows crossing a link (0 when none), in bit/s.
     """
-    links = sorted({link for each in flow_links for link in each})
-    index = {link: i for i, link in enumerate(links)}
-    left = [left_bps[link] for link in links]
-    rates = max_min_rates([[index[link] for link in each] for each in flow_links], left)
-    used = [0.0] * len(links)
-    level = [-1.0] * len(links)  # the largest uncapped rate on each link
+    rates = _fill(flow_links, left_bps)
+    used: dict[int, float] = {}
+    level: dict[int, float] = {}  # the largest uncapped rate on each link
     for each, rate in zip(flow_links, rates, strict=True):
         for link in each:
-            i = index[link]
-            used[i] += rate
-            if rate > level[i]:
-                level[i] = rate
-    for i, link in enumerate(links):
-        if used[i] >= left[i] * (1.0 - 1e-12) and max_cap_bps(link) > level[i] * (1.0 + 1e-12):
+            sum_bps = used.get(link)
+            if sum_bps is None:
+                used[link] = rate
+                level[link] = rate
+            else:
+                used[link] = sum_bps + rate
+                if rate > level[link]:
+                    level[link] = rate
+    for link, sum_bps in used.items():
+        if sum_bps >= left_bps[link] * (1.0 - 1e-12) and max_cap_bps(link) > level[link] * (1.0 + 1e-12):
             return None  # a window-limited flow would get less than its cap here
     return rates
 
@@ -166,12 +197,15 @@ def _capped(
             for f, rate in zip(uncapped, sub_rates, strict=True):
                 rates[f] = rate
             return rates
-    extended = list(capacity_bps)
+    # each cap is a private link, numbered after the real ones (only the links these flows use are copied)
+    extended = {link: capacity_bps[link] for links in flow_links for link in links}
+    private = len(capacity_bps)
     links_with_caps: list[Sequence[int]] = []
     for links, cap in zip(flow_links, caps_bps, strict=True):
         if cap < math.inf:
-            extended.append(max(cap, 0.0))
-            links_with_caps.append([*links, len(extended) - 1])
+            extended[private] = max(cap, 0.0)
+            links_with_caps.append([*links, private])
+            private += 1
         else:
             links_with_caps.append(links)
-    return max_min_rates(links_with_caps, extended)
+    return _fill(links_with_caps, extended)

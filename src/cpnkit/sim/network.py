@@ -77,6 +77,11 @@ class Flow:
         "bits",
         "cap",
         "coast",
+        "coast_bps",
+        "coast_end_s",
+        "coast_gap",
+        "coast_left",
+        "coast_next_s",
         "delay_after_drain_s",
         "id",
         "links",
@@ -123,6 +128,13 @@ class Flow:
         self.id = 0  # creation order in its network (a deterministic sort key)
         self.coast = 0  # round boundaries still to play silently (lazy slow start)
         self.reserve = 0.0  # while coasting: the largest cap it reaches before its next event, in bit/s
+        # while coasting, `_coast_now`'s last answer: the cap and next boundary once the boundaries up to
+        # `coast_end_s` are played, with `coast_left` silent boundaries still to play (`coast_gap`: reserve - cap)
+        self.coast_bps = 0.0
+        self.coast_gap = 0.0
+        self.coast_next_s = math.inf
+        self.coast_left = 0
+        self.coast_end_s = -math.inf
         self.wake = math.inf  # uncapped: the next silent round boundary of a coasting flow that moves its share
 
 
@@ -280,7 +292,8 @@ class FlowNetwork:
     def _set_rate(self, flow: Flow, rate: float) -> None:
         """Settle the flow's progress at the current time, give it ``rate`` and reschedule its next event."""
         now = self.time_s
-        flow.remaining -= flow.rate * (now - flow.updated_s)
+        remaining = flow.remaining - flow.rate * (now - flow.updated_s)
+        flow.remaining = remaining
         flow.updated_s = now
         flow.rate = rate
         flow.version += 1
@@ -288,7 +301,7 @@ class FlowNetwork:
         if flow.wake < due:
             due = flow.wake
         if rate > 0.0:
-            drain = now + max(flow.remaining, 0.0) / rate
+            drain = now + (remaining if remaining >= 0.0 else 0.0) / rate
             if drain < due:
                 due = drain
         if due < math.inf:
@@ -396,6 +409,9 @@ class FlowNetwork:
             return
         flow.coast = rounds
         flow.reserve = rate
+        flow.coast_bps, flow.coast_next_s, flow.coast_left = flow.rate, flow.round_end_s, rounds
+        flow.coast_gap = rate - flow.rate
+        flow.coast_end_s = -math.inf
         extra = rate - flow.cap
         link_coasting = self._link_coasting
         for link in flow.links:
@@ -464,12 +480,19 @@ class FlowNetwork:
         boundary at ``now`` itself counts once ``step`` has played ``now`` (as its event would in the per-round
         play, after other changes at that time): the uncapped flows it moves are re-shared then (their ``wake``).
         """
-        rate, boundary, left, rtt = flow.rate, flow.round_end_s, flow.coast, flow.rtt_s
         end = self._played_until(now)
-        while left and boundary <= end:
-            rate *= 2.0  # == window * 2 / rtt exactly (scaling by 2 is exact)
-            boundary = boundary + rtt
-            left -= 1
+        if end >= flow.coast_end_s:  # go on from the last answer (the same operations, in the same order)
+            rate, boundary, left = flow.coast_bps, flow.coast_next_s, flow.coast_left
+        else:
+            rate, boundary, left = flow.rate, flow.round_end_s, flow.coast
+        if left and boundary <= end:
+            rtt = flow.rtt_s
+            while left and boundary <= end:
+                rate *= 2.0  # == window * 2 / rtt exactly (scaling by 2 is exact)
+                boundary = boundary + rtt
+                left -= 1
+        flow.coast_bps, flow.coast_next_s, flow.coast_left, flow.coast_end_s = rate, boundary, left, end
+        flow.coast_gap = flow.reserve - rate
         return rate, boundary
 
     def _next_due(self) -> float:
@@ -500,30 +523,27 @@ class FlowNetwork:
         # coasting flows on these links hold their current cap, not their reserve, until their next boundary:
         # the shares below hold until then (`wake`), when the uncapped flows are re-shared
         now = self.time_s
-        end = now + 8.0 * math.ulp(max(now, 1.0))  # no boundary after it counts as played yet
+        end = now + 8.0 * math.ulp(now if now > 1.0 else 1.0)  # no boundary after it counts as played yet
         link_coasting = self._link_coasting
-        current: dict[Flow, float] = {}
         wake = math.inf
         for link in left:
             on = link_coasting[link]
             if not on:
                 continue
+            room = left[link]
             for f in on:
-                cap = current.get(f)
-                if cap is None:
-                    boundary = f.round_end_s
-                    if boundary > end:  # no silent boundary played yet
-                        cap = f.rate
-                    else:
-                        cap, boundary = self._coast_now(f, now)
-                    current[f] = cap
-                    if boundary < wake:
-                        wake = boundary
-                left[link] += f.reserve - cap
+                if f.coast_next_s <= end:  # a silent boundary may have been played since `_coast_now` last ran
+                    self._coast_now(f, now)
+                boundary = f.coast_next_s
+                if boundary < wake:
+                    wake = boundary
+                room += f.coast_gap
+            left[link] = room
         link_capped = self._link_capped
 
         def max_cap(link: int) -> float:
-            return max((current[f] if f.coast else f.cap for f in link_capped[link]), default=0.0)
+            # (every coasting flow on these links is brought up to `now` above)
+            return max((f.coast_bps if f.coast else f.cap for f in link_capped[link]), default=0.0)
 
         if len(component) == 1:
             # one uncapped flow: its bottleneck (as share_left_over, with the same float operations)
@@ -689,15 +709,18 @@ class FlowNetwork:
             Call ``reallocate`` afterwards.
         """
         self.time_s = now
-        self._played_end_s = now + 8.0 * math.ulp(max(now, 1.0))
         # a drain or round end below the float clock's resolution at `now` counts as now: waiting for it
         # would schedule an event at the same float time forever
-        time_eps = 8.0 * math.ulp(max(now, 1.0))
+        time_eps = 8.0 * math.ulp(now if now > 1.0 else 1.0)
+        horizon = now + time_eps
+        self._played_end_s = horizon
         drained: list[Flow] = []
         due = self._due
-        while due and due[0][0] <= now + time_eps:
-            _, _, version, flow = heapq.heappop(due)
-            if flow.version != version or flow not in self._flows:
+        flows = self._flows
+        heappop = heapq.heappop
+        while due and due[0][0] <= horizon:
+            _, _, version, flow = heappop(due)
+            if flow.version != version or flow not in flows:
                 continue
             if flow.coast:
                 self._materialise(flow, now)  # plays the silent boundaries; the next one is this event
@@ -711,10 +734,10 @@ class FlowNetwork:
                     self.max_undelivered_bits = undelivered
                 self.bits_delivered += flow.bits - flow.remaining
                 self._count(flow, -1)
-                del self._flows[flow]
+                del flows[flow]
                 drained.append(flow)
                 continue
-            if flow.round_end_s <= now + time_eps:
+            if flow.round_end_s <= horizon:
                 self._count(flow, -1)
                 if flow.phase == _SLOW_START:
                     flow.window *= 2.0
