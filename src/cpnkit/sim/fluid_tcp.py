@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -415,6 +415,7 @@ class FluidTcpFlow:
         owner: Any,
         start_s: float,
         start_step: int,
+        window: _Window,
     ) -> None:
         self.links = links
         self.prop_delays_s = prop_delays_s
@@ -431,7 +432,7 @@ class FluidTcpFlow:
         self.completion_s = math.nan
         self.delay_after_drain_s = math.nan
         self.done_step = -1  # the step at which the batch model counts it done (its window stops there)
-        self.window: _Window | None = None
+        self.window = window
         self.acked = 0.0
         self.delivered = 0.0  # delivered wire bytes as of the last delivery step evaluated
         self.ack_index = start_step  # searchsorted index of the last acknowledged byte in its sent curve
@@ -728,7 +729,8 @@ class FluidTcpNetwork:
         self.time_s = max(self.time_s, now)
         if start_step is None:
             start_step = max(math.ceil((now - self._origin) / self.dt_s - 1e-9), self._k)
-        flow = FluidTcpFlow(links, prop_delays_s, reverse_delay_s, float(payload_bytes), owner, now, start_step)
+        window = _Window(self.transport.initial_window_segments * self._mss, self._max_cwnd)
+        flow = FluidTcpFlow(links, prop_delays_s, reverse_delay_s, float(payload_bytes), owner, now, start_step, window)
         flow.bits = wire_bits(payload_bytes, self.transport) if payload_bytes > 0 else 0.0
         flow.size = flow.bits / 8.0
         self.bits_sent += flow.bits
@@ -739,7 +741,6 @@ class FluidTcpNetwork:
         flow.store_forward_s = float(
             sum(last_segment_bits(payload_bytes, self.transport) / self._capacity[link] for link in links[1:])
         )
-        flow.window = _Window(self.transport.initial_window_segments * self._mss, self._max_cwnd)
         flow.ack_index = start_step
         self._flows.append(flow)
         self._flow_index.append(-1)
@@ -747,18 +748,10 @@ class FluidTcpNetwork:
         if flow.rtt_s > self._max_rtt:
             self._max_rtt = flow.rtt_s
             if self._fixed_limit is None:
-                cubic = self.cubic
-                packets = max(
-                    cubic.min_queue_packets,
-                    math.ceil(
-                        cubic.queue_bdp_factor
-                        * float(self._capacity.max())
-                        * self._max_rtt
-                        / (cubic.queue_packet_bytes * 8)
-                    ),
+                self.queue_limit_bytes = _queue_limit_bytes(
+                    self.cubic, float(self._capacity.max()), self._max_rtt, self._mss
                 )
-                self.queue_limit_bytes = packets * self._mss
-        undelivered = sum(1 for f in self._flows if math.isnan(f.completion_s)) + len(self._instant)
+        undelivered = len(self._flows) - self._reported + len(self._instant)  # not yet returned by step
         if undelivered > self.max_flows:
             self.max_flows = undelivered
         return flow
@@ -866,7 +859,7 @@ class FluidTcpNetwork:
             ack_now = _at(outflow, k - self._ack_lag - base, last, r - 1)
             cap_step = self._cap_step
             for f, flow in enumerate(flows):
-                window = cast(_Window, flow.window)
+                window = flow.window
                 if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues
                     hops = e_link[first[f] : last[f] + 1]
                     window.srtt = flow.rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
@@ -881,7 +874,7 @@ class FluidTcpNetwork:
                     rtt = now - (self._origin + sent_at * dt)
                     window.on_ack(now, dt, gained, ack_now[f], sent[r - 1, f], rtt, mss, cubic)
                     flow.acked = ack_now[f]
-            allowed = np.minimum(self._size, np.array([f.acked + cast(_Window, f.window).cwnd for f in flows]))
+            allowed = np.minimum(self._size, np.array([f.acked + f.window.cwnd for f in flows]))
             sent[r] = np.where(k >= start_step, np.maximum(sent[r - 1], allowed), 0.0)
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
             inflow[r, first] = sent[r]
@@ -1033,12 +1026,9 @@ def simulate_fluid_tcp(
     if not (math.isfinite(dt_s) and dt_s > 0):
         raise ConfigError(f"dt_s={dt_s!r} must be finite and > 0")
     dt = dt_s
-    # queue limit as the suite's ns-3 runs size it: the fastest link's BDP over the longest RTT
-    limit_packets = max(
-        cubic.min_queue_packets,
-        math.ceil(cubic.queue_bdp_factor * capacity.max() * max(rtts) / (cubic.queue_packet_bytes * 8)),
+    queue_limit = _queue_limit_bytes(
+        cubic, float(capacity.max()), max(rtts), float(transport.mss_bytes + transport.header_bytes)
     )
-    queue_limit = limit_packets * float(transport.mss_bytes + transport.header_bytes)
     # background arrival at each link of its path: rate changes at (time, term) when a term starts or stops there
     terms: list[tuple[int, float]] = []
     changes: list[tuple[float, int]] = []
@@ -1093,21 +1083,18 @@ def simulate_fluid_tcp(
                 (
                     now,
                     *_delivered(net, members, k),
-                    *(cast(_Window, m.window).cwnd for m in members),
+                    *(m.window.cwnd for m in members),
                     *net._queue.tolist(),
                 )
             )
     return FluidTcpResult(
         completion_s=tuple(m.completion_s for m in members),
         slow_start_exit_s=tuple(
-            float(w.exit_s - (t0 + m.start_step * dt)) if not math.isnan(w.exit_s) else math.nan
+            float(m.window.exit_s - (t0 + m.start_step * dt)) if not math.isnan(m.window.exit_s) else math.nan
             for m in members
-            for w in [cast(_Window, m.window)]
         ),
-        slow_start_exit_window_bytes=tuple(
-            float(w.ssthresh) if w.found else math.nan for m in members for w in [cast(_Window, m.window)]
-        ),
-        slow_start_exit_cause=tuple(cast(_Window, m.window).exit_cause for m in members),
+        slow_start_exit_window_bytes=tuple(float(m.window.ssthresh) if m.window.found else math.nan for m in members),
+        slow_start_exit_cause=tuple(m.window.exit_cause for m in members),
         max_queue_bytes=tuple(float(q) for q in net.max_queue_bytes),
         overflow_bytes=tuple(float(q) for q in np.maximum(net.overflow_bytes, 0.0)),
         queue_limit_bytes=float(queue_limit),
@@ -1115,6 +1102,15 @@ def simulate_fluid_tcp(
         steps=k,
         trace=tuple(trace),
     )
+
+
+def _queue_limit_bytes(cubic: CubicConfig, max_capacity_bps: float, max_rtt_s: float, segment_bytes: float) -> float:
+    """DropTail limit as the suite's ns-3 runs size it (the fastest link's BDP over the longest RTT), in wire bytes."""
+    packets = max(
+        cubic.min_queue_packets,
+        math.ceil(cubic.queue_bdp_factor * max_capacity_bps * max_rtt_s / (cubic.queue_packet_bytes * 8)),
+    )
+    return packets * segment_bytes
 
 
 def _delivered(net: FluidTcpNetwork, members: Sequence[FluidTcpFlow], k: int) -> list[float]:
