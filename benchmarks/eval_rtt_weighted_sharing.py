@@ -49,7 +49,8 @@ def weighted_max_min(
 
 
 def patch(exponent: float) -> None:
-    def reallocate_all(self: Any, changed: list[Any]) -> None:
+    def reallocate_all(self: Any, changed: list[Any], subset: list[Any] | None = None) -> None:
+        # (every flow, not just the connected `subset`: a superset gives the same allocation)
         flows = list(self._flows)
         changed_set = set(changed)
         rates = weighted_max_min(
