@@ -16,8 +16,13 @@ tcp / tcp-queue).
 Cost: 176-197 s with the defaults (abilene and ebone, seeds 0-2, 300 tasks, 7 schedulers; niced on a shared 2-core
 machine), nearly all of it tcp-queue; part of ``make bench``.
 
+``--background 0.5,0.9``, ``--task-mix mixed,io`` and ``--arrival-rate 50,200`` run several regimes (busiest-link
+background utilisation, task mix, arrival rate; each combination is one regime) and end with a table of where
+``tcp`` stays close to ``tcp-queue``.
+
 Run: ``python benchmarks/bench_transport_closed_loop.py [--topologies abilene,ebone] [--seeds 0,1,2]
-[--tasks 300] [--json results/bench_transport_closed_loop.json]``.
+[--tasks 300] [--background 0.5] [--task-mix mixed] [--arrival-rate 50]
+[--json results/bench_transport_closed_loop.json]``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from rich.table import Table
 
 from cpnkit.bench.paper import ci95_half_width, parse_seeds
 from cpnkit.datasets import ScenarioConfig, build_scenario
+from cpnkit.datasets.scenarios import TASK_MIXES
 from cpnkit.estimate import TransportConfig
 from cpnkit.schedulers import make
 from cpnkit.sim import SimConfig, Simulator, check_result
@@ -45,9 +51,24 @@ SCHEDULERS = ("waterfill", "base1", "base2", "base3", "base4", "nearest-ecmp", "
 console = Console(width=170)
 
 
-def run(topology: str, seed: int, n_tasks: int, scheduler: str, transport: str) -> dict[str, Any]:
+def run(
+    topology: str,
+    seed: int,
+    n_tasks: int,
+    scheduler: str,
+    transport: str,
+    background: float = 0.5,
+    task_mix: str = "mixed",
+    arrival_rate_per_s: float = 50.0,
+) -> dict[str, Any]:
     """One simulation; per-task response and transfer times (nan for rejected tasks) and the wall time."""
-    scenario = build_scenario(topology, seed=seed, config=ScenarioConfig(n_tasks=n_tasks))
+    scenario_config = ScenarioConfig(
+        n_tasks=n_tasks,
+        background_utilisation=background,
+        task_mix=task_mix,  # type: ignore[arg-type]
+        arrival_rate_per_s=arrival_rate_per_s,
+    )
+    scenario = build_scenario(topology, seed=seed, config=scenario_config)
     config = SimConfig(mode="online", service_jitter=0.02, transport=TransportConfig(model=transport))  # type: ignore[arg-type]
     simulator = Simulator(scenario, make(scheduler, seed=seed), config, seed=seed)
     began = time.perf_counter()
@@ -57,6 +78,7 @@ def run(topology: str, seed: int, n_tasks: int, scheduler: str, transport: str) 
     done = [o.status == "completed" for o in result.outcomes]
     return {
         "topology": topology,
+        "regime": (background, task_mix, arrival_rate_per_s),
         "seed": seed,
         "scheduler": scheduler,
         "transport": transport,
@@ -69,6 +91,17 @@ def run(topology: str, seed: int, n_tasks: int, scheduler: str, transport: str) 
         "steps": result.stats.get("tcp_queue_steps", 0),
         "max_queue_overflow_bytes": result.stats.get("max_queue_overflow_bytes", 0.0),
     }
+
+
+def parse_level(option: str, text: str, upper: float = math.inf) -> float:
+    """One level of a comma-list option: a number in [0, ``upper``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"{option} {text!r} is not a number; give a comma list such as 0.5,0.9") from None
+    if not 0.0 <= value < upper:
+        raise SystemExit(f"{option} {value!r} must be >= 0 and < {upper:g}")
+    return value
 
 
 def kendall_tau(a: list[str], b: list[str]) -> float:
@@ -146,30 +179,70 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2", help="count, range or comma list (as cpnkit bench paper)")
     parser.add_argument("--tasks", type=int, default=300)
     parser.add_argument("--schedulers", default=",".join(SCHEDULERS))
+    parser.add_argument(
+        "--background",
+        default="0.5",
+        help="comma list of busiest-link background utilisations (0..1), one regime each (default: the paper's 0.5)",
+    )
+    parser.add_argument(
+        "--arrival-rate",
+        default="50",
+        help="comma list of task arrival rates in tasks/s, one regime each (default: the paper's 50)",
+    )
+    parser.add_argument(
+        "--task-mix",
+        default="mixed",
+        help=f"comma list of task mixes, one regime each (of {', '.join(TASK_MIXES)}; 'io': large inputs)",
+    )
     parser.add_argument("--json", type=Path, default=Path("results/bench_transport_closed_loop.json"))
     args = parser.parse_args()
     topologies = tuple(t.strip() for t in args.topologies.split(",") if t.strip())
     seeds = parse_seeds(args.seeds)
     schedulers = tuple(s.strip() for s in args.schedulers.split(",") if s.strip())
+    regimes = [
+        (parse_level("--background", b, upper=1.0), m.strip(), parse_level("--arrival-rate", rate))
+        for b in args.background.split(",")
+        for m in args.task_mix.split(",")
+        for rate in args.arrival_rate.split(",")
+    ]
+    for _, mix, _ in regimes:
+        if mix not in TASK_MIXES:
+            parser.error(f"--task-mix {mix!r} is not one of {', '.join(TASK_MIXES)}")
 
     runs = []
     began = time.perf_counter()
     for topology in topologies:
-        for seed in seeds:
-            for scheduler in schedulers:
-                for transport in (REFERENCE, SUBJECT):  # alternating: both see the same machine load
-                    r = run(topology, seed, args.tasks, scheduler, transport)
-                    runs.append(r)
-                    console.log(
-                        f"{topology} seed {seed} {scheduler:>12} {transport:>9}: {r['wall_s']:.2f} s wall, "
-                        f"mean response {np.nanmean(r['response_s']) * 1e3:.1f} ms"
-                    )
-    summaries = [summarise(runs, topology, schedulers) for topology in topologies]
+        for background, mix, rate in regimes:
+            for seed in seeds:
+                for scheduler in schedulers:
+                    for transport in (REFERENCE, SUBJECT):  # alternating: both see the same machine load
+                        r = run(topology, seed, args.tasks, scheduler, transport, background, mix, rate)
+                        runs.append(r)
+                        console.log(
+                            f"{topology} bg {background:g} {mix} {rate:g}/s seed {seed} {scheduler:>12} "
+                            f"{transport:>9}: "
+                            f"{r['wall_s']:.2f} s wall, mean response {np.nanmean(r['response_s']) * 1e3:.1f} ms"
+                        )
+    summaries = [
+        {
+            "background_utilisation": background,
+            "task_mix": mix,
+            "arrival_rate_per_s": rate,
+            **summarise(
+                [r for r in runs if r["topology"] == topology and r["regime"] == (background, mix, rate)],
+                topology,
+                schedulers,
+            ),
+        }
+        for topology in topologies
+        for background, mix, rate in regimes
+    ]
 
     for summary in summaries:
         table = Table(
             title=f"{summary['topology']}: mean response (ms, mean over seeds {list(seeds)} ± 95% CI), "
-            f"{args.tasks} tasks, online"
+            f"{args.tasks} tasks, online, background {summary['background_utilisation']:g} of the busiest link, "
+            f"task mix {summary['task_mix']}, {summary['arrival_rate_per_s']:g} tasks/s"
         )
         for column in (
             "scheduler",
@@ -201,6 +274,32 @@ def main() -> None:
             f"ranking changed: {'yes' if summary['ranking_changed'] else 'no'} "
             f"(Kendall tau {summary['kendall_tau']:.2f})"
         )
+    if len(regimes) > 1:
+        regime_table = Table(title="Where tcp stays close to tcp-queue: per regime, over the schedulers")
+        for column in (
+            "topology",
+            "background",
+            "task mix",
+            "tasks/s",
+            "mean response ratio tcp-queue / tcp (min..max)",
+            "max |ratio - 1|",
+            "per-task transmission diff, mean |.| (max over schedulers)",
+            "Kendall tau",
+        ):
+            regime_table.add_column(column, justify="right")
+        for summary in summaries:
+            ratios = [row["ratio"] for row in summary["rows"]]
+            regime_table.add_row(
+                summary["topology"],
+                f"{summary['background_utilisation']:g}",
+                summary["task_mix"],
+                f"{summary['arrival_rate_per_s']:g}",
+                f"{min(ratios):.3f}..{max(ratios):.3f}",
+                f"{max(abs(r - 1.0) for r in ratios):.1%}",
+                f"{max(row['transmission_rel_diff_mean_abs'] for row in summary['rows']):.1%}",
+                f"{summary['kendall_tau']:.2f}",
+            )
+        console.print(regime_table)
     wall = {t: sum(r["wall_s"] for r in runs if r["transport"] == t) for t in (REFERENCE, SUBJECT)}
     per_run = {t: [r["wall_s"] for r in runs if r["transport"] == t] for t in (REFERENCE, SUBJECT)}
     ratios = [b / a for a, b in zip(per_run[REFERENCE], per_run[SUBJECT], strict=True)]
@@ -214,7 +313,13 @@ def main() -> None:
     args.json.write_text(
         json.dumps(
             {
-                "settings": {"topologies": topologies, "seeds": seeds, "tasks": args.tasks, "schedulers": schedulers},
+                "settings": {
+                    "topologies": topologies,
+                    "seeds": seeds,
+                    "tasks": args.tasks,
+                    "schedulers": schedulers,
+                    "regimes": regimes,
+                },
                 "summaries": summaries,
                 "wall_s": wall,
                 "wall_ratio_median": float(np.median(ratios)),
