@@ -43,7 +43,8 @@ engine-facing surface (flows added and delivered while it runs, background set p
 simulator runs under ``SimConfig(transport=TransportConfig(model="tcp-queue"))``; ``simulate_fluid_tcp`` (transfer
 evaluation, open-loop replay) adds a fixed flow list to it up front and steps it. Its history does not grow with
 simulated time: rows of the cumulative curves older than the largest lag still in use (ACK path, a queue's oldest
-byte, a flow's last acknowledged byte) are dropped, and a flow's columns leave once the batch model counts it done.
+byte, a flow's last acknowledged byte) are dropped, and a flow's columns are cleared once the batch model counts
+it done (zeroed holes, reclaimed when they outnumber the live columns; new flows take columns after the others).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ __all__ = [
 
 _Array = NDArray[np.float64]
 _SRTT_GAIN = 0.125  # RFC 6298 alpha, ns-3 RttMeanDeviation::Alpha
+_MIN_COLUMNS = 32  # history columns (flow-hops) allocated at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +394,7 @@ class FluidTcpFlow:
         "delay_after_drain_s",
         "delivered",
         "done_step",
+        "lag_steps",
         "links",
         "owner",
         "payload_bytes",
@@ -436,7 +439,8 @@ class FluidTcpFlow:
         self.acked = 0.0
         self.delivered = 0.0  # delivered wire bytes as of the last delivery step evaluated
         self.ack_index = start_step  # searchsorted index of the last acknowledged byte in its sent curve
-        self.column = -1
+        self.column = -1  # its first entry's column in the history, once laid out
+        self.lag_steps: tuple[float, ...] = ()  # ACK lag, delivery lag, inner hops' lags, in steps (at layout)
 
 
 class FluidTcpNetwork:
@@ -458,7 +462,8 @@ class FluidTcpNetwork:
       evaluated a propagation delay ahead, so it is never before ``now`` when the last link's propagation delay is
       at least two steps; otherwise it is delivered at ``now``, up to two steps late (``max_late_delivery_s``).
     - Memory does not grow with simulated time: the cumulative curves keep only the rows the largest lag (ACK path,
-      queueing delay) still needs (periodic compaction), and a flow's columns leave once it is done.
+      queueing delay) still needs (periodic compaction), and a flow's columns are cleared once it is done (holes,
+      repacked when they outnumber the live columns).
 
     Args:
         capacity_bps: Capacity of every link, in bit/s (> 0).
@@ -560,7 +565,6 @@ class FluidTcpNetwork:
         self._base = 0  # absolute step of history row 0
         self._idle = True
         self._flows = []
-        self._flow_index: list[int] = []  # per flow: its column in the sent curves before the next layout (-1: new)
         self._reported = 0
         self._served = np.zeros(n_links)
         self._retired = np.zeros(n_links)  # cumulative arrivals of the entries of flows that left
@@ -569,17 +573,25 @@ class FluidTcpNetwork:
         self._service = np.zeros(n_links)  # bytes served in the last step (TCP and background)
         self._bg_cum[:] = 0.0
         self._bg_t = origin_s
-        self._alloc(0, 0, self._rows)
+        self._alloc(_MIN_COLUMNS, self._rows)
         self._layout_dirty = False
 
-    def _alloc(self, n_entries: int, n_flows: int, rows: int) -> None:
+    def _alloc(self, columns: int, rows: int) -> None:
         n_links = len(self._capacity)
-        self._inflow = np.zeros((rows, n_entries))  # cumulative arrivals of each flow-hop into its link's queue
-        self._outflow = np.zeros((rows, n_entries))  # cumulative departures
+        # one column per flow-hop ("entry"), in the order the flows were added; a flow's entries are adjacent and
+        # its first entry's inflow is its sent curve. Columns ``[0, _n_cols)`` are in use (a flow that left keeps
+        # its columns as an all-zero hole until a repack), the rest are spare.
+        self._inflow = np.zeros((rows, columns))  # cumulative arrivals of each flow-hop into its link's queue
+        self._outflow = np.zeros((rows, columns))  # cumulative departures
         self._arrivals = np.zeros((rows, n_links))  # cumulative arrivals per link (TCP + background)
-        self._sent = np.zeros((rows, n_flows))
         self._rows = rows
+        self._col_link = np.zeros(columns, dtype=np.intp)  # per column: its link
+        self._n_cols = 0
+        self._holes = 0  # columns of flows that left, zeroed
+        self._dead: list[tuple[int, int]] = []  # columns of flows that left since the last layout (still filled)
+        self._live: list[FluidTcpFlow] = []  # the flows the per-flow arrays below follow (as of the last layout)
         self._e_link = np.zeros(0, dtype=np.intp)
+        self._e_col = np.zeros(0, dtype=np.intp)
         self._first = np.zeros(0, dtype=np.intp)
         self._last = np.zeros(0, dtype=np.intp)
         self._inner = np.zeros(0, dtype=np.intp)
@@ -587,56 +599,112 @@ class FluidTcpNetwork:
         self._ack_lag = np.zeros(0)
         self._deliver_lag = np.zeros(0)
         self._ahead = np.zeros(0, dtype=np.intp)
+        self._ahead_f = np.zeros(0)
+        self._read_lag = np.zeros(0)
+        self._read_col = np.zeros(0, dtype=np.intp)
         self._size = np.zeros(0)
+        self._done_size = np.zeros(0)
         self._start_step = np.zeros(0, dtype=np.intp)
+        self._last_start = -1
+        self._next_done = math.inf
+        self._acked = np.zeros(0)
+        self._cwnd = np.zeros(0)
+        self._delivered_now = np.zeros(0)
         self._max_lag = 0.0
 
     def _layout(self) -> None:
-        """Rebuild the columns after flows came or left, keeping the history of those that stay."""
+        """Rebuild the per-flow index arrays after flows came or left; the history stays in its columns.
+
+        New flows take spare columns after every column in use, so the entries keep the order in which their flows
+        were added (sums over entries, ``np.bincount``, add in that order); the columns of flows that left become
+        all-zero holes (an exact 0.0 changes no sum), repacked once they outnumber the live ones.
+        """
         if self._k > self._base:
             self._compact(self._k + 1)  # copy only the rows still needed
+        for i, flow in enumerate(self._live):
+            flow.delivered = float(self._delivered_now[i])
         flows = self._flows
-        rows = self._rows
-        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
-        widths = [len(f.links) for f in flows]
-        n_entries = sum(widths)
-        first = np.cumsum([0, *widths])[:-1].astype(np.intp)
-        kept = [i for i, f in enumerate(flows) if f.column >= 0]  # flows that had columns: keep their history
-        old_entries = np.array([flows[i].column + j for i in kept for j in range(widths[i])], dtype=np.intp)
-        new_entries = np.array([first[i] + j for i in kept for j in range(widths[i])], dtype=np.intp)
-        # zeros: new flows' history, and the row after the newest, read with weight 0 (it must be finite)
-        inflow = np.zeros((rows, n_entries))
-        outflow = np.zeros((rows, n_entries))
-        sent = np.zeros((rows, len(flows)))
-        inflow[:used, new_entries] = self._inflow[:used, old_entries]
-        outflow[:used, new_entries] = self._outflow[:used, old_entries]
-        sent[:used, kept] = self._sent[:used, [self._flow_index[i] for i in kept]]
-        self._inflow, self._outflow, self._sent = inflow, outflow, sent
-        for i, flow in enumerate(flows):
-            flow.column = int(first[i])
-        self._flow_index = list(range(len(flows)))
-        self._first = first
-        self._last = first + np.array(widths, dtype=np.intp) - 1
-        self._e_link = np.array([link for f in flows for link in f.links], dtype=np.intp)
-        firsts = set(first.tolist())
-        self._inner = np.array([e for e in range(n_entries) if e not in firsts], dtype=np.intp)
-        e_prop = np.array([d for f in flows for d in f.prop_delays_s])
+        live_cols = sum(len(f.links) for f in flows if f.column >= 0)
+        new_cols = sum(len(f.links) for f in flows if f.column < 0)
+        dead_cols = sum(c1 - c0 for c0, c1 in self._dead)
+        if self._n_cols + new_cols > self._inflow.shape[1] or self._holes + dead_cols > max(live_cols, _MIN_COLUMNS):
+            self._repack(flows, live_cols + new_cols)
+        else:
+            for c0, c1 in self._dead:
+                self._inflow[:, c0:c1] = 0.0
+                self._outflow[:, c0:c1] = 0.0
+            self._holes += dead_cols
+        self._dead = []
         dt = self.dt_s
+        for flow in flows:
+            if flow.column < 0:
+                width = len(flow.links)
+                flow.column = self._n_cols
+                self._col_link[flow.column : flow.column + width] = flow.links
+                self._n_cols += width
+                if not flow.lag_steps:
+                    flow.lag_steps = self._lags(flow, dt)
+        self._live = list(flows)
+        n_cols = self._n_cols
+        widths = np.array([len(f.links) for f in flows], dtype=np.intp)
+        first = np.array([f.column for f in flows], dtype=np.intp)
+        self._first = first
+        self._last = first + widths - 1
+        self._e_link = self._col_link[:n_cols]
+        self._e_col = np.arange(n_cols, dtype=np.intp)
+        self._inner = np.array([f.column + j for f in flows for j in range(1, len(f.links))], dtype=np.intp)
+        self._ack_lag = np.array([f.lag_steps[0] for f in flows])
+        self._deliver_lag = np.array([f.lag_steps[1] for f in flows])
+        # deliveries are evaluated this many steps ahead (the last link's output is known a propagation delay early)
+        self._ahead = np.floor(self._deliver_lag).astype(np.intp)
+        self._ahead_f = self._ahead.astype(np.float64)
+        self._inner_lag = np.array([lag for f in flows for lag in f.lag_steps[2:]])
+        # one read of the outflow curves per step: the ACKs (last entries), then the inner entries' arrivals
+        self._read_lag = np.concatenate([self._ack_lag, self._inner_lag])
+        self._read_col = np.concatenate([self._last, self._inner - 1])
+        self._size = np.array([f.size for f in flows])
+        self._done_size = self._size * (1 - 1e-12)
+        self._start_step = np.array([f.start_step for f in flows], dtype=np.intp)
+        self._last_start = int(self._start_step.max()) if flows else -1
+        self._next_done = min((f.done_step for f in flows if f.done_step >= 0), default=math.inf)
+        self._acked = np.array([f.acked for f in flows], dtype=np.float64)
+        self._cwnd = np.array([f.window.cwnd for f in flows], dtype=np.float64)
+        self._delivered_now = np.array([f.delivered for f in flows], dtype=np.float64)
+        lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
+        self._max_lag = max(lags)
+        self._layout_dirty = False
+
+    def _lags(self, flow: FluidTcpFlow, dt: float) -> tuple[float, ...]:
+        """A flow's lags in steps: its ACKs, its delivery, then the arrival at each hop after the first."""
         capacity = self._capacity
         mss = self._mss
         # a packet is forwarded once wholly received: its ACK comes one full-segment serialisation per later hop
         # after the fluid's byte (the handshake's SYN, a header, is ~30x shorter and neglected)
-        segment_forward_s = np.array([sum(mss * 8.0 / capacity[link] for link in f.links[1:]) for f in flows])
-        self._ack_lag = (np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) + segment_forward_s) / dt
-        self._deliver_lag = np.array([f.prop_delays_s[-1] for f in flows]) / dt
-        # deliveries are evaluated this many steps ahead (the last link's output is known a propagation delay early)
-        self._ahead = np.floor(self._deliver_lag).astype(np.intp)
-        self._inner_lag = e_prop[self._inner - 1] / dt if len(self._inner) else np.zeros(0)
-        self._size = np.array([f.size for f in flows])
-        self._start_step = np.array([f.start_step for f in flows], dtype=np.intp)
-        lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
-        self._max_lag = max(lags)
-        self._layout_dirty = False
+        segment_forward_s = sum(mss * 8.0 / capacity[link] for link in flow.links[1:])
+        ack = (flow.prop_delays_s[-1] + flow.reverse_delay_s + segment_forward_s) / dt
+        inner = [flow.prop_delays_s[j - 1] / dt for j in range(1, len(flow.links))]
+        return (float(ack), flow.prop_delays_s[-1] / dt, *inner)
+
+    def _repack(self, flows: list[FluidTcpFlow], columns: int) -> None:
+        """Move the columns of the flows that stay to the front of fresh arrays (in order), with room to grow."""
+        old = [(f, f.column) for f in flows if f.column >= 0]
+        source = np.array([c + j for f, c in old for j in range(len(f.links))], dtype=np.intp)
+        width = max(2 * columns, _MIN_COLUMNS)
+        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
+        for name in ("_inflow", "_outflow"):
+            array = getattr(self, name)
+            new = np.zeros((self._rows, width))
+            new[:used, : len(source)] = array[:used, source]
+            setattr(self, name, new)
+        col_link = np.zeros(width, dtype=np.intp)
+        col_link[: len(source)] = self._col_link[source]
+        self._col_link = col_link
+        column = 0
+        for flow, _ in old:
+            flow.column = column
+            column += len(flow.links)
+        self._n_cols = column
+        self._holes = 0
 
     @property
     def flows(self) -> list[FluidTcpFlow]:
@@ -743,7 +811,6 @@ class FluidTcpNetwork:
         )
         flow.ack_index = start_step
         self._flows.append(flow)
-        self._flow_index.append(-1)
         self._layout_dirty = True
         if flow.rtt_s > self._max_rtt:
             self._max_rtt = flow.rtt_s
@@ -767,7 +834,6 @@ class FluidTcpNetwork:
             # nothing left to carry: the flows still held (done, windows still counted) affect nobody
             self._idle = True
             self._flows = []
-            self._flow_index = []
             self._reported = 0
             return math.inf
         return self._origin + (self._k + 1) * self.dt_s
@@ -800,7 +866,8 @@ class FluidTcpNetwork:
         load = np.array([float(b) for b in background_bps], dtype=np.float64)
         if not self._idle and self._k > self._base and len(self._e_link):
             row = self._k - self._base
-            tcp = self._outflow[row] - self._outflow[row - 1]
+            n = len(self._e_link)  # the columns in use (holes: 0.0)
+            tcp = self._outflow[row, :n] - self._outflow[row - 1, :n]
             load += np.bincount(self._e_link, weights=tcp, minlength=len(load)) * 8.0 / self.dt_s
         return [float(x) for x in load]
 
@@ -823,7 +890,7 @@ class FluidTcpNetwork:
         rows = self._rows
         if k + 2 - keep > rows // 2:
             rows *= 2
-        for name in ("_inflow", "_outflow", "_arrivals", "_sent"):
+        for name in ("_inflow", "_outflow", "_arrivals"):
             old = getattr(self, name)
             new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
             used = self._k + 1 - self._base - shift
@@ -851,37 +918,51 @@ class FluidTcpNetwork:
         cubic = self.cubic
         mss = self._mss
         first, last, e_link = self._first, self._last, self._e_link
-        inflow, outflow, sent = self._inflow, self._outflow, self._sent
+        inflow, outflow = self._inflow, self._outflow
         n_flows = len(flows)
+        n_cols = self._n_cols
         start_step = self._start_step
         # ACKs back at the senders and windows
         if n_flows:
-            ack_now = _at(outflow, k - self._ack_lag - base, last, r - 1)
-            cap_step = self._cap_step
-            for f, flow in enumerate(flows):
-                window = flow.window
-                if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues
+            # the ACKs (per flow) and the inner entries' arrivals, a lag ago, in one read of the outflow curves
+            read = _at_rows(outflow, k - self._read_lag - base, self._read_col, r - 1)
+            ack_now = read[:n_flows]
+            acked = self._acked
+            gained_now = ack_now - acked
+            if self._last_start >= k - 1:
+                cap_step = self._cap_step
+                for f in np.flatnonzero(start_step == k - 1).tolist():
+                    # the handshake's RTT sample starts srtt: propagation plus the queues
                     hops = e_link[first[f] : last[f] + 1]
-                    window.srtt = flow.rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
-                if k <= start_step[f] or (0 <= flow.done_step < k):
+                    flows[f].window.srtt = flows[f].rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
+            acking = gained_now > 1e-9
+            if self._last_start >= k:
+                acking &= start_step < k
+            for f in np.flatnonzero(acking).tolist():
+                flow = flows[f]
+                if 0 <= flow.done_step < k:
                     continue
-                gained = ack_now[f] - flow.acked
-                if gained > 1e-9:
-                    low = max(flow.ack_index - 1, base)
-                    local, index = _inverse_index(sent[low - base : r, f], ack_now[f])
-                    flow.ack_index = low + index
-                    sent_at = low + local  # fractional step the acknowledged byte left
-                    rtt = now - (self._origin + sent_at * dt)
-                    window.on_ack(now, dt, gained, ack_now[f], sent[r - 1, f], rtt, mss, cubic)
-                    flow.acked = ack_now[f]
-            allowed = np.minimum(self._size, np.array([f.acked + f.window.cwnd for f in flows]))
-            sent[r] = np.where(k >= start_step, np.maximum(sent[r - 1], allowed), 0.0)
+                window = flow.window
+                column = int(first[f])
+                low = max(flow.ack_index - 1, base)
+                local, index = _inverse_index(inflow[low - base : r, column], ack_now[f])  # its sent curve
+                flow.ack_index = low + index
+                sent_at = low + local  # fractional step the acknowledged byte left
+                rtt = now - (self._origin + sent_at * dt)
+                window.on_ack(now, dt, gained_now[f], ack_now[f], inflow[r - 1, column], rtt, mss, cubic)
+                flow.acked = ack_now[f]
+                acked[f] = ack_now[f]
+                self._cwnd[f] = window.cwnd
+            allowed = np.minimum(self._size, acked + self._cwnd)
+            sent = np.maximum(inflow[r - 1, first], allowed)
+            if self._last_start >= k:
+                sent = np.where(k >= start_step, sent, 0.0)
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
-            inflow[r, first] = sent[r]
+            inflow[r, first] = sent
             if len(self._inner):
-                inflow[r, self._inner] = _at(outflow, k - self._inner_lag - base, self._inner - 1, r - 1)
+                inflow[r, self._inner] = read[n_flows:]
         n_links = len(self._capacity)
-        total = np.bincount(e_link, weights=inflow[r], minlength=n_links) if n_flows else np.zeros(n_links)
+        total = np.bincount(e_link, weights=inflow[r, :n_cols], minlength=n_links) if n_flows else np.zeros(n_links)
         total += self._retired + self._bg_cum + self._bg_rate * (now - self._bg_t)
         self._arrivals[r] = total
         served = np.minimum(total, self._served + self._cap_step)
@@ -898,7 +979,8 @@ class FluidTcpNetwork:
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
         tau = np.full(n_links, float(r))
         pointer = self._pointer
-        for link in np.flatnonzero(queue > 1e-9).tolist():
+        queued = queue > 1e-9
+        for link in np.flatnonzero(queued).tolist():
             start = int(pointer[link]) - base
             tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
             pointer[link] = base + int(tau[link])
@@ -906,31 +988,30 @@ class FluidTcpNetwork:
         delivered_now: list[FluidTcpFlow] = []
         if not n_flows:
             return delivered_now
-        outflow[r] = _at(inflow, tau[e_link], np.arange(len(e_link)), r)
+        outflow[r, :n_cols] = _at_rows(inflow, tau[e_link], self._e_col, r)  # holes: 0.0
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
         # delay before kk, known once that output is
         kk = k + self._ahead
-        delivered = _at(outflow, kk - self._deliver_lag - base, last, kk - base)  # newest row: per flow
+        newest = self._ahead + (k - base)
+        delivered = _at_rows(outflow, (k + self._ahead_f) - self._deliver_lag - base, last, newest)  # per flow
         size = self._size
-        retire = False
-        for f in np.flatnonzero(delivered >= size * (1 - 1e-12)).tolist():
+        before = self._delivered_now
+        for f in np.flatnonzero(delivered >= self._done_size).tolist():
             flow = flows[f]
             if not math.isnan(flow.completion_s) or kk[f] < start_step[f]:
                 continue
-            step = delivered[f] - flow.delivered
-            frac = (size[f] - flow.delivered) / step if step > 0 else 1.0
+            step = delivered[f] - before[f]
+            frac = (size[f] - before[f]) / step if step > 0 else 1.0
             done_step = int(kk[f])
             flow.completion_s = float((done_step - 1 + frac - start_step[f]) * dt + flow.store_forward_s)
             flow.done_step = done_step
+            self._next_done = min(self._next_done, done_step)
             self._reported += 1
             self.bits_delivered += flow.bits
             self.max_undelivered_bits = max(self.max_undelivered_bits, (size[f] - delivered[f]) * 8.0)
             delivered_now.append(flow)
-        for f, flow in enumerate(flows):
-            flow.delivered = float(delivered[f])
-            if 0 <= flow.done_step <= k:
-                retire = True
-        if retire:
+        self._delivered_now = delivered
+        if self._next_done <= k:
             self._retire(k)
         return delivered_now
 
@@ -938,17 +1019,16 @@ class FluidTcpNetwork:
         """Drop the flows done by step ``k`` (their bytes have all left: their arrivals stay as a constant)."""
         r = k - self._base
         keep: list[FluidTcpFlow] = []
-        index: list[int] = []
         for f, flow in enumerate(self._flows):
+            flow.delivered = float(self._delivered_now[f])
             if 0 <= flow.done_step <= k:
                 for e in range(int(self._first[f]), int(self._last[f]) + 1):
                     self._retired[self._e_link[e]] += self._inflow[r, e]
+                self._dead.append((flow.column, flow.column + len(flow.links)))  # zeroed by the next layout
                 self._reported -= 1
             else:
                 keep.append(flow)
-                index.append(f)
         self._flows = keep
-        self._flow_index = index
         self._layout_dirty = True
 
 
@@ -1151,6 +1231,32 @@ def _at(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int |
     a = history[low, columns]
     b = history[np.minimum(low + 1, newest), columns]
     return np.asarray(a + frac * (b - a), dtype=np.float64)
+
+
+def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int | NDArray[np.intp]) -> _Array:
+    """``_at`` with fewer temporaries (the step's hot path): flat ``take``s, ``index`` overwritten in place.
+
+    The same operations on the same values as ``_at``, so the same bits: with ``newest >= 1`` the upper row
+    ``min(low + 1, newest)`` is ``low + 1``, and ``a + frac * (b - a)`` is evaluated in place.
+    """
+    if np.ndim(newest) == 0 and newest < 1:
+        return _at(history, index, columns, newest)
+    x = np.maximum(index, 0.0, out=index)
+    np.minimum(x, newest, out=x)
+    low = x.astype(np.intp)
+    np.minimum(low, newest - 1, out=low)
+    frac = x - low
+    width = history.shape[1]
+    flat = history.reshape(-1)
+    at = low * width
+    at += columns
+    a = flat.take(at)
+    at += width
+    b: _Array = flat.take(at)
+    b -= a
+    b *= frac
+    b += a
+    return b
 
 
 def _inverse(curve: _Array, value: float) -> float:
