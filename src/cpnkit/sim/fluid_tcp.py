@@ -890,12 +890,13 @@ class FluidTcpNetwork:
         rows = self._rows
         if k + 2 - keep > rows // 2:
             rows *= 2
-        for name in ("_inflow", "_outflow", "_arrivals"):
-            old = getattr(self, name)
-            new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
+        if shift or rows != self._rows:
             used = self._k + 1 - self._base - shift
-            new[:used] = old[shift : shift + used]
-            setattr(self, name, new)
+            for name, width in (("_inflow", self._n_cols), ("_outflow", self._n_cols), ("_arrivals", None)):
+                old = getattr(self, name)
+                new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
+                new[:used, :width] = old[shift : shift + used, :width]  # the spare columns are zero
+                setattr(self, name, new)
         self._rows = rows
         self._base = keep
         if rows > self.max_history_rows:
@@ -931,14 +932,14 @@ class FluidTcpNetwork:
             gained_now = ack_now - acked
             if self._last_start >= k - 1:
                 cap_step = self._cap_step
-                for f in np.flatnonzero(start_step == k - 1).tolist():
+                for f in (start_step == k - 1).nonzero()[0].tolist():
                     # the handshake's RTT sample starts srtt: propagation plus the queues
                     hops = e_link[first[f] : last[f] + 1]
                     flows[f].window.srtt = flows[f].rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
             acking = gained_now > 1e-9
             if self._last_start >= k:
                 acking &= start_step < k
-            for f in np.flatnonzero(acking).tolist():
+            for f in acking.nonzero()[0].tolist():
                 flow = flows[f]
                 if 0 <= flow.done_step < k:
                     continue
@@ -977,18 +978,25 @@ class FluidTcpNetwork:
             if ratio > self.max_load_ratio:
                 self.max_load_ratio = ratio
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
-        tau = np.full(n_links, float(r))
         pointer = self._pointer
-        queued = queue > 1e-9
-        for link in np.flatnonzero(queued).tolist():
-            start = int(pointer[link]) - base
-            tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
-            pointer[link] = base + int(tau[link])
+        queued = (queue > 1e-9).nonzero()[0].tolist()
+        if queued:
+            tau = np.full(n_links, float(r))
+            for link in queued:
+                start = int(pointer[link]) - base
+                tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
+                pointer[link] = base + int(tau[link])
         pointer[queue <= 1e-9] = k  # an empty queue: every byte so far has left
         delivered_now: list[FluidTcpFlow] = []
         if not n_flows:
             return delivered_now
-        outflow[r, :n_cols] = _at_rows(inflow, tau[e_link], self._e_col, r)  # holes: 0.0
+        if queued:
+            outflow[r, :n_cols] = _at_rows(inflow, tau[e_link], self._e_col, r)  # holes: 0.0
+        else:
+            # every tau is r: _at's x = r, low = r - 1, frac = 1.0, so a + frac * (b - a) is (b - a) + a exactly
+            out, before_row = outflow[r, :n_cols], inflow[r - 1, :n_cols]
+            np.subtract(inflow[r, :n_cols], before_row, out=out)
+            out += before_row
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
         # delay before kk, known once that output is
         kk = k + self._ahead
@@ -996,7 +1004,7 @@ class FluidTcpNetwork:
         delivered = _at_rows(outflow, (k + self._ahead_f) - self._deliver_lag - base, last, newest)  # per flow
         size = self._size
         before = self._delivered_now
-        for f in np.flatnonzero(delivered >= self._done_size).tolist():
+        for f in (delivered >= self._done_size).nonzero()[0].tolist():
             flow = flows[f]
             if not math.isnan(flow.completion_s) or kk[f] < start_step[f]:
                 continue
@@ -1239,7 +1247,7 @@ def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: 
     The same operations on the same values as ``_at``, so the same bits: with ``newest >= 1`` the upper row
     ``min(low + 1, newest)`` is ``low + 1``, and ``a + frac * (b - a)`` is evaluated in place.
     """
-    if np.ndim(newest) == 0 and newest < 1:
+    if isinstance(newest, int) and newest < 1:
         return _at(history, index, columns, newest)
     x = np.maximum(index, 0.0, out=index)
     np.minimum(x, newest, out=x)
