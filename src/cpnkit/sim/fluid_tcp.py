@@ -570,8 +570,8 @@ class FluidTcpNetwork:
         self._retired = np.zeros(n_links)  # cumulative arrivals of the entries of flows that left
         self._pointer = np.zeros(n_links, dtype=np.intp)
         self._queue = np.zeros(n_links)
-        self._service = np.zeros(n_links)  # bytes served in the last step (TCP and background)
         self._bg_cum[:] = 0.0
+        self._fixed_arrivals: _Array | None = None  # _retired + _bg_cum, once needed
         self._bg_t = origin_s
         self._alloc(_MIN_COLUMNS, self._rows)
         self._layout_dirty = False
@@ -608,7 +608,11 @@ class FluidTcpNetwork:
         self._last_start = -1
         self._next_done = math.inf
         self._acked = np.zeros(0)
-        self._cwnd = np.zeros(0)
+        self._allowed = np.zeros(0)
+        self._sent_before = np.zeros(0)
+        self._read_lag_min = math.inf
+        self._read_lag_max = math.inf
+        self._ahead_min = 0
         self._delivered_now = np.zeros(0)
         self._max_lag = 0.0
 
@@ -668,7 +672,11 @@ class FluidTcpNetwork:
         self._last_start = int(self._start_step.max()) if flows else -1
         self._next_done = min((f.done_step for f in flows if f.done_step >= 0), default=math.inf)
         self._acked = np.array([f.acked for f in flows], dtype=np.float64)
-        self._cwnd = np.array([f.window.cwnd for f in flows], dtype=np.float64)
+        self._allowed = np.minimum(self._size, self._acked + np.array([f.window.cwnd for f in flows]))
+        self._sent_before = self._inflow[self._k - self._base, first]  # new flows: 0.0
+        self._read_lag_min = float(self._read_lag.min()) if flows else math.inf
+        self._read_lag_max = float(self._read_lag.max()) if flows else math.inf
+        self._ahead_min = int(self._ahead.min()) if flows else 0
         self._delivered_now = np.array([f.delivered for f in flows], dtype=np.float64)
         lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
         self._max_lag = max(lags)
@@ -727,6 +735,7 @@ class FluidTcpNetwork:
             if now < self._bg_t:
                 raise ConfigError(f"background changed at {now!r} s, before the last change at {self._bg_t!r} s")
             self._bg_cum += self._bg_rate * (now - self._bg_t)
+            self._fixed_arrivals = None
             self._bg_t = now
         self._bg_rate = rate
         self.time_s = max(self.time_s, now)
@@ -926,9 +935,16 @@ class FluidTcpNetwork:
         # ACKs back at the senders and windows
         if n_flows:
             # the ACKs (per flow) and the inner entries' arrivals, a lag ago, in one read of the outflow curves
-            read = _at_rows(outflow, k - self._read_lag - base, self._read_col, r - 1)
+            x = k - self._read_lag - base
+            if self._read_lag_min >= 2.0 and (k - self._read_lag_max) - base >= 0.0:
+                read = _lerp(outflow, x, x.astype(np.intp), self._read_col)  # 0 <= x <= r - 3: no clamp binds
+            else:
+                read = _at_rows(outflow, x, self._read_col, r - 1)
             ack_now = read[:n_flows]
             acked = self._acked
+            allowed = self._allowed  # min(size, acked + cwnd)
+            size = self._size
+            sent_before = self._sent_before  # inflow[r - 1, first]: the sent curves' last row
             gained_now = ack_now - acked
             if self._last_start >= k - 1:
                 cap_step = self._cap_step
@@ -950,33 +966,35 @@ class FluidTcpNetwork:
                 flow.ack_index = low + index
                 sent_at = low + local  # fractional step the acknowledged byte left
                 rtt = now - (self._origin + sent_at * dt)
-                window.on_ack(now, dt, gained_now[f], ack_now[f], inflow[r - 1, column], rtt, mss, cubic)
+                window.on_ack(now, dt, gained_now[f], ack_now[f], sent_before[f], rtt, mss, cubic)
                 flow.acked = ack_now[f]
                 acked[f] = ack_now[f]
-                self._cwnd[f] = window.cwnd
-            allowed = np.minimum(self._size, acked + self._cwnd)
-            sent = np.maximum(inflow[r - 1, first], allowed)
+                allowed[f] = min(size[f], ack_now[f] + window.cwnd)
+            sent = np.maximum(sent_before, allowed)
             if self._last_start >= k:
                 sent = np.where(k >= start_step, sent, 0.0)
+            self._sent_before = sent
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
             inflow[r, first] = sent
             if len(self._inner):
                 inflow[r, self._inner] = read[n_flows:]
         n_links = len(self._capacity)
         total = np.bincount(e_link, weights=inflow[r, :n_cols], minlength=n_links) if n_flows else np.zeros(n_links)
-        total += self._retired + self._bg_cum + self._bg_rate * (now - self._bg_t)
+        fixed = self._fixed_arrivals
+        if fixed is None:
+            fixed = self._fixed_arrivals = self._retired + self._bg_cum
+        total += fixed + self._bg_rate * (now - self._bg_t)
         self._arrivals[r] = total
         served = np.minimum(total, self._served + self._cap_step)
-        self._service = served - self._served
+        if self.check_capacity:
+            ratio = float(np.max((served - self._served) / self._cap_step))  # this step's service / capacity
+            if ratio > self.max_load_ratio:
+                self.max_load_ratio = ratio
         self._served = served
         queue = total - served
         self._queue = queue
         np.maximum(self.max_queue_bytes, queue, out=self.max_queue_bytes)
         np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
-        if self.check_capacity:
-            ratio = float(np.max(self._service / self._cap_step))
-            if ratio > self.max_load_ratio:
-                self.max_load_ratio = ratio
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
         pointer = self._pointer
         queued = (queue > 1e-9).nonzero()[0].tolist()
@@ -999,9 +1017,12 @@ class FluidTcpNetwork:
             out += before_row
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
         # delay before kk, known once that output is
+        x = (k + self._ahead_f) - self._deliver_lag - base  # r - frac(lag): in [r - 1, r]
+        if self._ahead_min >= 1:  # newest row r + ahead >= r + 1: no clamp binds
+            delivered = _lerp(outflow, x, x.astype(np.intp), last)
+        else:
+            delivered = _at_rows(outflow, x, last, self._ahead + (k - base))  # per flow
         kk = k + self._ahead
-        newest = self._ahead + (k - base)
-        delivered = _at_rows(outflow, (k + self._ahead_f) - self._deliver_lag - base, last, newest)  # per flow
         size = self._size
         before = self._delivered_now
         for f in (delivered >= self._done_size).nonzero()[0].tolist():
@@ -1032,6 +1053,7 @@ class FluidTcpNetwork:
             if 0 <= flow.done_step <= k:
                 for e in range(int(self._first[f]), int(self._last[f]) + 1):
                     self._retired[self._e_link[e]] += self._inflow[r, e]
+                self._fixed_arrivals = None
                 self._dead.append((flow.column, flow.column + len(flow.links)))  # zeroed by the next layout
                 self._reported -= 1
             else:
@@ -1253,6 +1275,11 @@ def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: 
     np.minimum(x, newest, out=x)
     low = x.astype(np.intp)
     np.minimum(low, newest - 1, out=low)
+    return _lerp(history, x, low, columns)
+
+
+def _lerp(history: _Array, x: _Array, low: NDArray[np.intp], columns: NDArray[np.intp]) -> _Array:
+    """``history[:, columns]`` at rows ``x`` from ``low = floor(x)`` (``_at`` once its clamps are applied)."""
     frac = x - low
     width = history.shape[1]
     flat = history.reshape(-1)
@@ -1269,7 +1296,11 @@ def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: 
 
 def _inverse(curve: _Array, value: float) -> float:
     """Fractional index where the non-decreasing ``curve`` first reaches ``value`` (its last index if never)."""
-    i = int(np.searchsorted(curve, value, side="left"))
+    return _inverse_at(curve, value, int(curve.searchsorted(value, side="left")))
+
+
+def _inverse_at(curve: _Array, value: float, i: int) -> float:
+    """``_inverse`` from ``i``, the ``searchsorted`` index of ``value`` in ``curve``."""
     if i <= 0:
         return 0.0
     if i >= len(curve):
@@ -1280,5 +1311,5 @@ def _inverse(curve: _Array, value: float) -> float:
 
 def _inverse_index(curve: _Array, value: float) -> tuple[float, int]:
     """``_inverse(curve, value)`` and the ``searchsorted`` index it came from (where a later, larger value starts)."""
-    i = int(np.searchsorted(curve, value, side="left"))
-    return _inverse(curve, value), i
+    i = int(curve.searchsorted(value, side="left"))
+    return _inverse_at(curve, value, i), i
