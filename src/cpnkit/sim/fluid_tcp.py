@@ -1011,9 +1011,9 @@ class FluidTcpNetwork:
         if queued:
             # tau is in [0, r] (a queue's pointer is a kept row): of _at's clamps only low <= r - 1 can bind
             x = tau[e_link]
-            low = x.astype(np.intp)
-            np.minimum(low, r - 1, out=low)
-            outflow[r, :n_cols] = _lerp(inflow, x, low, self._e_col)  # holes: 0.0
+            row = x.astype(np.intp)
+            np.minimum(row, r - 1, out=row)
+            outflow[r, :n_cols] = _lerp(inflow, x, row, self._e_col)  # holes: 0.0
         else:
             # every tau is r: _at's x = r, low = r - 1, frac = 1.0, so a + frac * (b - a) is (b - a) + a exactly
             out, before_row = outflow[r, :n_cols], inflow[r - 1, :n_cols]
