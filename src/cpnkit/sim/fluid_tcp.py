@@ -437,7 +437,7 @@ class FluidTcpFlow:
         self.done_step = -1  # the step at which the batch model counts it done (its window stops there)
         self.window = window
         self.acked = 0.0
-        self.delivered = 0.0  # delivered wire bytes as of the last delivery step evaluated
+        self.delivered = 0.0  # delivered wire bytes when it left the network (set then)
         self.ack_index = start_step  # searchsorted index of the last acknowledged byte in its sent curve
         self.column = -1  # its first entry's column in the history, once laid out
         self.lag_steps: tuple[float, ...] = ()  # ACK lag, delivery lag, inner hops' lags, in steps (at layout)
@@ -613,7 +613,9 @@ class FluidTcpNetwork:
         self._read_lag_min = math.inf
         self._read_lag_max = math.inf
         self._ahead_min = 0
-        self._delivered_now = np.zeros(0)
+        self._delivered_now = np.zeros(0)  # per flow: delivered wire bytes as of step _delivered_k
+        self._delivered_k = -1  # -1: not since the last layout
+        self._near_size = np.zeros(0)
         self._max_lag = 0.0
 
     def _layout(self) -> None:
@@ -625,8 +627,6 @@ class FluidTcpNetwork:
         """
         if self._k > self._base:
             self._compact(self._k + 1)  # copy only the rows still needed
-        for i, flow in enumerate(self._live):
-            flow.delivered = float(self._delivered_now[i])
         flows = self._flows
         live_cols = sum(len(f.links) for f in flows if f.column >= 0)
         new_cols = sum(len(f.links) for f in flows if f.column < 0)
@@ -677,7 +677,10 @@ class FluidTcpNetwork:
         self._read_lag_min = float(self._read_lag.min()) if flows else math.inf
         self._read_lag_max = float(self._read_lag.max()) if flows else math.inf
         self._ahead_min = int(self._ahead.min()) if flows else 0
-        self._delivered_now = np.array([f.delivered for f in flows], dtype=np.float64)
+        self._delivered_k = -1
+        # a flow can be done (delivered >= _done_size) only if its last output in the rows read reaches this
+        # (the interpolation exceeds the larger of its two rows by a few ulps at most)
+        self._near_size = self._size * (1 - 1e-9)
         lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
         self._max_lag = max(lags)
         self._layout_dirty = False
@@ -1020,15 +1023,20 @@ class FluidTcpNetwork:
             np.subtract(inflow[r, :n_cols], before_row, out=out)
             out += before_row
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
-        # delay before kk, known once that output is
-        x = (k + self._ahead_f) - self._deliver_lag - base  # r - frac(lag): in [r - 1, r]
-        if self._ahead_min >= 1:  # newest row r + ahead >= r + 1: no clamp binds
-            delivered = _lerp(outflow, x, x.astype(np.intp), last)
-        else:
-            delivered = _at_rows(outflow, x, last, self._ahead + (k - base))  # per flow
+        # delay before kk, known once that output is; read (rows r - 1 and r) only when a flow may be done
+        if self._ahead_min >= 1 and not (outflow[r - 1 : r + 1].take(last, axis=1) >= self._near_size).any():
+            if self._next_done <= k:
+                self._retire(k)
+            return delivered_now
+        delivered = self._delivered_at(k)
+        if self._delivered_k == k - 1:
+            before = self._delivered_now
+        else:  # the previous step's, as it was (new flows: 0.0)
+            before = self._delivered_at(k - 1) if k >= 2 else np.zeros(n_flows)
+        self._delivered_now = delivered
+        self._delivered_k = k
         kk = k + self._ahead
         size = self._size
-        before = self._delivered_now
         for f in (delivered >= self._done_size).nonzero()[0].tolist():
             flow = flows[f]
             if not math.isnan(flow.completion_s) or kk[f] < start_step[f]:
@@ -1043,18 +1051,28 @@ class FluidTcpNetwork:
             self.bits_delivered += flow.bits
             self.max_undelivered_bits = max(self.max_undelivered_bits, (size[f] - delivered[f]) * 8.0)
             delivered_now.append(flow)
-        self._delivered_now = delivered
         if self._next_done <= k:
             self._retire(k)
         return delivered_now
 
+    def _delivered_at(self, k: int) -> _Array:
+        """Per flow: wire bytes delivered at step ``k + ahead`` (its last output ``deliver_lag`` steps before)."""
+        base = self._base
+        x = (k + self._ahead_f) - self._deliver_lag - base  # r - frac(lag): in [r - 1, r] for r = k - base
+        if self._ahead_min >= 1:  # newest row r + ahead >= r + 1: no clamp binds (x >= 0 for r >= 1)
+            return _lerp(self._outflow, x, x.astype(np.intp), self._last)
+        return _at_rows(self._outflow, x, self._last, self._ahead + (k - base))
+
     def _retire(self, k: int) -> None:
         """Drop the flows done by step ``k`` (their bytes have all left: their arrivals stay as a constant)."""
         r = k - self._base
+        if self._delivered_k != k:
+            self._delivered_now = self._delivered_at(k)
+            self._delivered_k = k
         keep: list[FluidTcpFlow] = []
         for f, flow in enumerate(self._flows):
-            flow.delivered = float(self._delivered_now[f])
             if 0 <= flow.done_step <= k:
+                flow.delivered = float(self._delivered_now[f])
                 for e in range(int(self._first[f]), int(self._last[f]) + 1):
                     self._retired[self._e_link[e]] += self._inflow[r, e]
                 self._fixed_arrivals = None
