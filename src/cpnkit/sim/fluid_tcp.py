@@ -679,8 +679,8 @@ class FluidTcpNetwork:
         self._ahead_min = int(self._ahead.min()) if flows else 0
         self._delivered_k = -1
         # a flow can be done (delivered >= _done_size) only if its last output in the rows read reaches this
-        # (the interpolation exceeds the larger of its two rows by a few ulps at most)
-        self._near_size = self._size * (1 - 1e-9)
+        # (the interpolation exceeds the larger of its two rows by a few ulps at most); inf once it is reported
+        self._near_size = np.array([f.size * (1 - 1e-9) if math.isnan(f.completion_s) else math.inf for f in flows])
         lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
         self._max_lag = max(lags)
         self._layout_dirty = False
@@ -1047,6 +1047,7 @@ class FluidTcpNetwork:
             flow.completion_s = float((done_step - 1 + frac - start_step[f]) * dt + flow.store_forward_s)
             flow.done_step = done_step
             self._next_done = min(self._next_done, done_step)
+            self._near_size[f] = math.inf
             self._reported += 1
             self.bits_delivered += flow.bits
             self.max_undelivered_bits = max(self.max_undelivered_bits, (size[f] - delivered[f]) * 8.0)
