@@ -581,10 +581,14 @@ class FluidTcpNetwork:
         # one column per flow-hop ("entry"), in the order the flows were added; a flow's entries are adjacent and
         # its first entry's inflow is its sent curve. Columns ``[0, _n_cols)`` are in use (a flow that left keeps
         # its columns as an all-zero hole until a repack), the rest are spare.
-        self._inflow = np.zeros((rows, columns))  # cumulative arrivals of each flow-hop into its link's queue
-        self._outflow = np.zeros((rows, columns))  # cumulative departures
-        self._arrivals = np.zeros((rows, n_links))  # cumulative arrivals per link (TCP + background)
+        # the history is ``rows`` rows (row 0: step ``_base``) at row ``_off`` of buffers twice that long, so that
+        # dropping old rows mostly moves the offset, not the data
+        self._in_buf = np.zeros((2 * rows, columns))  # cumulative arrivals of each flow-hop into its link's queue
+        self._out_buf = np.zeros((2 * rows, columns))  # cumulative departures
+        self._arr_buf = np.zeros((2 * rows, n_links))  # cumulative arrivals per link (TCP + background)
+        self._off = 0
         self._rows = rows
+        self._views()
         self._col_link = np.zeros(columns, dtype=np.intp)  # per column: its link
         self._n_cols = 0
         self._holes = 0  # columns of flows that left, zeroed
@@ -634,7 +638,7 @@ class FluidTcpNetwork:
         if self._n_cols + new_cols > self._inflow.shape[1] or self._holes + dead_cols > max(live_cols, _MIN_COLUMNS):
             self._repack(flows, live_cols + new_cols)
         else:
-            for c0, c1 in self._dead:
+            for c0, c1 in self._dead:  # the buffers' rows after the history are zero (see _compact)
                 self._inflow[:, c0:c1] = 0.0
                 self._outflow[:, c0:c1] = 0.0
             self._holes += dead_cols
@@ -702,11 +706,13 @@ class FluidTcpNetwork:
         source = np.array([c + j for f, c in old for j in range(len(f.links))], dtype=np.intp)
         width = max(2 * columns, _MIN_COLUMNS)
         used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
-        for name in ("_inflow", "_outflow"):
-            array = getattr(self, name)
-            new = np.zeros((self._rows, width))
-            new[:used, : len(source)] = array[:used, source]
+        for name in ("_in_buf", "_out_buf"):
+            new = np.zeros((2 * self._rows, width))
+            new[:used, : len(source)] = getattr(self, name)[self._off : self._off + used, source]
             setattr(self, name, new)
+        self._arr_buf[: self._rows] = self._arrivals
+        self._off = 0
+        self._views()
         col_link = np.zeros(width, dtype=np.intp)
         col_link[: len(source)] = self._col_link[source]
         self._col_link = col_link
@@ -902,17 +908,38 @@ class FluidTcpNetwork:
         rows = self._rows
         if k + 2 - keep > rows // 2:
             rows *= 2
-        if shift or rows != self._rows:
-            used = self._k + 1 - self._base - shift
-            for name, width in (("_inflow", self._n_cols), ("_outflow", self._n_cols), ("_arrivals", None)):
+        used = self._k + 1 - self._base - shift
+        off = self._off + shift
+        buffers = (("_in_buf", self._n_cols), ("_out_buf", self._n_cols), ("_arr_buf", None))
+        if rows != self._rows:
+            for name, width in buffers:
                 old = getattr(self, name)
-                new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
-                new[:used, :width] = old[shift : shift + used, :width]  # the spare columns are zero
+                new = np.zeros((2 * rows, old.shape[1]))
+                new[:used, :width] = old[off : off + used, :width]  # the spare columns are zero
                 setattr(self, name, new)
+            off = 0
+        elif off + rows > len(self._in_buf):  # the history would leave the buffers: move it to their start
+            for name, width in buffers:
+                buffer = getattr(self, name)
+                buffer[:used, :width] = buffer[off : off + used, :width]
+                if width is not None:
+                    # keep every row after the history zero in the flow-hop columns (the rows written are the
+                    # history's), so that a hole zeroed over the history's rows is zero in every row it reaches
+                    buffer[used:, :width] = 0.0
+            off = 0
+        self._off = off
         self._rows = rows
+        self._views()
         self._base = keep
         if rows > self.max_history_rows:
             self.max_history_rows = rows
+
+    def _views(self) -> None:
+        """The history's rows in the buffers: ``_inflow``, ``_outflow`` and ``_arrivals`` (row 0: step ``_base``)."""
+        window = slice(self._off, self._off + self._rows)
+        self._inflow = self._in_buf[window]
+        self._outflow = self._out_buf[window]
+        self._arrivals = self._arr_buf[window]
 
     def _advance(self) -> list[FluidTcpFlow]:
         """Compute the next step; return the flows whose delivery became known in it."""
