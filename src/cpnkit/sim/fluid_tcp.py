@@ -543,7 +543,7 @@ class FluidTcpNetwork:
         self.incremental_reallocations = 0
         self.steps = 0  # time steps computed in all
         self.max_late_delivery_s = 0.0
-        self.max_history_rows = 0  # largest number of history rows held (memory)
+        self.max_history_rows = 0  # largest number of history rows held (memory: twice as many buffered)
         self.max_queue_bytes = np.zeros(n_links)
         self.overflow_bytes = np.zeros(n_links)  # largest excess of a queue over queue_limit_bytes
         # background: constant-rate arrivals per link, integrated exactly between changes
@@ -890,7 +890,7 @@ class FluidTcpNetwork:
         return [float(x) for x in load]
 
     def history_rows(self) -> int:
-        """Rows of the cumulative curves held now (what memory grows with)."""
+        """Rows of the cumulative curves held now (what memory grows with: their buffers hold twice as many)."""
         return self._rows
 
     # -- one step ---------------------------------------------------------------------------------------
