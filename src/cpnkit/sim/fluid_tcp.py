@@ -638,9 +638,12 @@ class FluidTcpNetwork:
         if self._n_cols + new_cols > self._inflow.shape[1] or self._holes + dead_cols > max(live_cols, _MIN_COLUMNS):
             self._repack(flows, live_cols + new_cols)
         else:
-            for c0, c1 in self._dead:  # the buffers' rows after the history are zero (see _compact)
-                self._inflow[:, c0:c1] = 0.0
-                self._outflow[:, c0:c1] = 0.0
+            # rows are written in step order and every row after the newest is zero (_compact keeps it so):
+            # zeroing the rows up to the newest clears a column in every row the history will reach
+            used = self._k + 1 - self._base
+            for c0, c1 in self._dead:
+                self._inflow[:used, c0:c1] = 0.0
+                self._outflow[:used, c0:c1] = 0.0
             self._holes += dead_cols
         self._dead = []
         dt = self.dt_s
@@ -922,9 +925,7 @@ class FluidTcpNetwork:
             for name, width in buffers:
                 buffer = getattr(self, name)
                 buffer[:used, :width] = buffer[off : off + used, :width]
-                if width is not None:
-                    # keep every row after the history zero in the flow-hop columns (the rows written are the
-                    # history's), so that a hole zeroed over the history's rows is zero in every row it reaches
+                if width is not None:  # keep every row after the newest zero in the flow-hop columns
                     buffer[used:, :width] = 0.0
             off = 0
         self._off = off
@@ -1029,7 +1030,8 @@ class FluidTcpNetwork:
         pointer = self._pointer
         queued = (queue > 1e-9).nonzero()[0].tolist()
         if queued:
-            tau = np.full(n_links, float(r))
+            tau = np.empty(n_links)
+            tau.fill(float(r))
             for link in queued:
                 start = int(pointer[link]) - base
                 tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
@@ -1051,7 +1053,8 @@ class FluidTcpNetwork:
             out += before_row
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
         # delay before kk, known once that output is; read (rows r - 1 and r) only when a flow may be done
-        if self._ahead_min >= 1 and not (outflow[r - 1 : r + 1].take(last, axis=1) >= self._near_size).any():
+        near = outflow[r - 1 : r + 1].take(last, axis=1) >= self._near_size
+        if self._ahead_min >= 1 and not np.count_nonzero(near):
             if self._next_done <= k:
                 self._retire(k)
             return delivered_now
