@@ -704,21 +704,31 @@ class FluidTcpNetwork:
         return (float(ack), flow.prop_delays_s[-1] / dt, *inner)
 
     def _repack(self, flows: list[FluidTcpFlow], columns: int) -> None:
-        """Move the columns of the flows that stay to the front of fresh arrays (in order), with room to grow."""
+        """Move the columns of the flows that stay to the front (in order), in place or into wider buffers.
+
+        Room for ``columns``: the buffers grow to twice that when they are narrower, and never shrink.
+        """
         old = [(f, f.column) for f in flows if f.column >= 0]
         source = np.array([c + j for f, c in old for j in range(len(f.links))], dtype=np.intp)
-        width = max(2 * columns, _MIN_COLUMNS)
-        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
-        for name in ("_in_buf", "_out_buf"):
-            new = np.zeros((2 * self._rows, width))
-            new[:used, : len(source)] = getattr(self, name)[self._off : self._off + used, source]
-            setattr(self, name, new)
-        self._arr_buf[: self._rows] = self._arrivals
-        self._off = 0
-        self._views()
-        col_link = np.zeros(width, dtype=np.intp)
-        col_link[: len(source)] = self._col_link[source]
-        self._col_link = col_link
+        n = len(source)
+        used = self._k + 1 - self._base  # rows up to the newest (every later row is zero)
+        if 2 * columns > self._inflow.shape[1]:
+            width = max(2 * columns, _MIN_COLUMNS)
+            for name, view in (("_in_buf", self._inflow), ("_out_buf", self._outflow)):
+                new = np.zeros((2 * self._rows, width))
+                new[:used, :n] = view[:used].take(source, axis=1)
+                setattr(self, name, new)
+            self._arr_buf[: self._rows] = self._arrivals
+            self._off = 0
+            self._views()
+            col_link = np.zeros(width, dtype=np.intp)
+            col_link[:n] = self._col_link[source]
+            self._col_link = col_link
+        else:
+            for view in (self._inflow, self._outflow):
+                view[:used, :n] = view[:used].take(source, axis=1)
+                view[:used, n : self._n_cols] = 0.0  # now spare
+            self._col_link[:n] = self._col_link[source]
         column = 0
         for flow, _ in old:
             flow.column = column
@@ -913,20 +923,21 @@ class FluidTcpNetwork:
             rows *= 2
         used = self._k + 1 - self._base - shift
         off = self._off + shift
-        buffers = (("_in_buf", self._n_cols), ("_out_buf", self._n_cols), ("_arr_buf", None))
+        # Every row after the newest is zero, and so are the holes' and spare columns up to it: a flow's history
+        # starts zero wherever it takes columns, and an exact 0.0 adds nothing to the link sums.
         if rows != self._rows:
-            for name, width in buffers:
+            for name in ("_in_buf", "_out_buf", "_arr_buf"):
                 old = getattr(self, name)
                 new = np.zeros((2 * rows, old.shape[1]))
-                new[:used, :width] = old[off : off + used, :width]  # the spare columns are zero
+                new[:used] = old[off : off + used]
                 setattr(self, name, new)
             off = 0
         elif off + rows > len(self._in_buf):  # the history would leave the buffers: move it to their start
-            for name, width in buffers:
+            for name in ("_in_buf", "_out_buf", "_arr_buf"):
                 buffer = getattr(self, name)
-                buffer[:used, :width] = buffer[off : off + used, :width]
-                if width is not None:  # keep every row after the newest zero in the flow-hop columns
-                    buffer[used:, :width] = 0.0
+                buffer[:used] = buffer[off : off + used]
+                if name != "_arr_buf":
+                    buffer[used : off + used] = 0.0  # the rest was the history's (later rows are zero)
             off = 0
         self._off = off
         self._rows = rows
@@ -941,6 +952,8 @@ class FluidTcpNetwork:
         self._inflow = self._in_buf[window]
         self._outflow = self._out_buf[window]
         self._arrivals = self._arr_buf[window]
+        self._in_flat = _flat(self._inflow)
+        self._out_flat = _flat(self._outflow)
 
     def _advance(self) -> list[FluidTcpFlow]:
         """Compute the next step; return the flows whose delivery became known in it."""
@@ -966,9 +979,10 @@ class FluidTcpNetwork:
         # ACKs back at the senders and windows
         if n_flows:
             # the ACKs (per flow) and the inner entries' arrivals, a lag ago, in one read of the outflow curves
-            x = k - self._read_lag - base
+            x = float(k) - self._read_lag
+            x -= float(base)  # (k - lag) - base, as _at's callers wrote it
             if self._read_lag_min >= 2.0 and (k - self._read_lag_max) - base >= 0.0:
-                read = _lerp(outflow, x, x.astype(np.intp), self._read_col)  # 0 <= x <= r - 3: no clamp binds
+                read = _lerp(self._out_flat, x, x.astype(np.intp), self._read_col)  # 0 <= x <= r - 3: no clamp
             else:
                 read = _at_rows(outflow, x, self._read_col, r - 1)
             ack_now = read[:n_flows]
@@ -1006,9 +1020,10 @@ class FluidTcpNetwork:
                 sent = np.where(k >= start_step, sent, 0.0)
             self._sent_before = sent
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
-            inflow[r, first] = sent
+            row_in = inflow[r]
+            row_in[first] = sent
             if len(self._inner):
-                inflow[r, self._inner] = read[n_flows:]
+                row_in[self._inner] = read[n_flows:]
         n_links = len(self._capacity)
         total = np.bincount(e_link, weights=inflow[r, :n_cols], minlength=n_links) if n_flows else np.zeros(n_links)
         fixed = self._fixed_arrivals
@@ -1028,7 +1043,8 @@ class FluidTcpNetwork:
         np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
         pointer = self._pointer
-        queued = (queue > 1e-9).nonzero()[0].tolist()
+        empty = queue <= 1e-9
+        queued = (~empty).nonzero()[0].tolist() if np.count_nonzero(empty) < n_links else []  # (queues are finite)
         if queued:
             tau = np.empty(n_links)
             tau.fill(float(r))
@@ -1036,7 +1052,7 @@ class FluidTcpNetwork:
                 start = int(pointer[link]) - base
                 tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
                 pointer[link] = base + int(tau[link])
-        pointer[queue <= 1e-9] = k  # an empty queue: every byte so far has left
+        pointer[empty] = k  # an empty queue: every byte so far has left
         delivered_now: list[FluidTcpFlow] = []
         if not n_flows:
             return delivered_now
@@ -1045,7 +1061,7 @@ class FluidTcpNetwork:
             x = tau[e_link]
             row = x.astype(np.intp)
             np.minimum(row, r - 1, out=row)
-            outflow[r, :n_cols] = _lerp(inflow, x, row, self._e_col)  # holes: 0.0
+            outflow[r, :n_cols] = _lerp(self._in_flat, x, row, self._e_col)  # holes: 0.0
         else:
             # every tau is r: _at's x = r, low = r - 1, frac = 1.0, so a + frac * (b - a) is (b - a) + a exactly
             out, before_row = outflow[r, :n_cols], inflow[r - 1, :n_cols]
@@ -1091,7 +1107,7 @@ class FluidTcpNetwork:
         base = self._base
         x = (k + self._ahead_f) - self._deliver_lag - base  # r - frac(lag): in [r - 1, r] for r = k - base
         if self._ahead_min >= 1:  # newest row r + ahead >= r + 1: no clamp binds (x >= 0 for r >= 1)
-            return _lerp(self._outflow, x, x.astype(np.intp), self._last)
+            return _lerp(self._out_flat, x, x.astype(np.intp), self._last)
         return _at_rows(self._outflow, x, self._last, self._ahead + (k - base))
 
     def _retire(self, k: int) -> None:
@@ -1328,19 +1344,24 @@ def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: 
     np.minimum(x, newest, out=x)
     low = x.astype(np.intp)
     np.minimum(low, newest - 1, out=low)
-    return _lerp(history, x, low, columns)
+    return _lerp(_flat(history), x, low, columns)
 
 
-def _lerp(history: _Array, x: _Array, low: NDArray[np.intp], columns: NDArray[np.intp]) -> _Array:
-    """``history[:, columns]`` at rows ``x`` from ``low = floor(x)`` (``_at`` once its clamps are applied)."""
-    frac = x - low
-    width = history.shape[1]
+def _flat(history: _Array) -> tuple[_Array, _Array, int]:
+    """A C-contiguous ``history`` flattened, the same from its second row on, and its width (for ``_lerp``)."""
     flat = history.reshape(-1)
+    width = history.shape[1]
+    return flat, flat[width:], width
+
+
+def _lerp(history: tuple[_Array, _Array, int], x: _Array, low: NDArray[np.intp], columns: NDArray[np.intp]) -> _Array:
+    """``history[:, columns]`` (given by ``_flat``) at rows ``x`` from ``low = floor(x)`` (``_at`` after its clamps)."""
+    flat, following, width = history
+    frac = x - low
     at = low * width
     at += columns
     a = flat.take(at)
-    at += width
-    b: _Array = flat.take(at)
+    b: _Array = following.take(at)
     b -= a
     b *= frac
     b += a
