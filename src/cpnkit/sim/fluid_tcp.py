@@ -1240,7 +1240,14 @@ def simulate_fluid_tcp(
     trace: list[tuple[float, ...]] = []
     position = 0
     k = 0
-    while any(math.isnan(m.completion_s) or m.done_step > k for m in members):
+    waiting = 0  # the members before it are complete and past their done step (final: k only grows)
+    while True:
+        while waiting < len(members) and not (
+            math.isnan(members[waiting].completion_s) or members[waiting].done_step > k
+        ):
+            waiting += 1
+        if waiting == len(members):
+            break
         k += 1
         if k >= max_steps:
             raise ConfigError(f"flows did not finish within max_steps={max_steps} steps of {dt:.3g} s; raise it")
