@@ -704,15 +704,15 @@ class FluidTcpNetwork:
         return (float(ack), flow.prop_delays_s[-1] / dt, *inner)
 
     def _repack(self, flows: list[FluidTcpFlow], columns: int) -> None:
-        """Move the columns of the flows that stay to the front (in order), in place or into wider buffers.
+        """Move the columns of the flows that stay to the front (in order), in place or into new buffers.
 
-        Room for ``columns``: the buffers grow to twice that when they are narrower, and never shrink.
+        Room for ``columns``: new buffers twice that wide when the old ones are narrower, or over 8 times wider.
         """
         old = [(f, f.column) for f in flows if f.column >= 0]
         source = np.array([c + j for f, c in old for j in range(len(f.links))], dtype=np.intp)
         n = len(source)
         used = self._k + 1 - self._base  # rows up to the newest (every later row is zero)
-        if 2 * columns > self._inflow.shape[1]:
+        if not 2 * columns <= self._inflow.shape[1] <= max(8 * columns, _MIN_COLUMNS):
             width = max(2 * columns, _MIN_COLUMNS)
             for name, view in (("_in_buf", self._inflow), ("_out_buf", self._outflow)):
                 new = np.zeros((2 * self._rows, width))
@@ -861,7 +861,7 @@ class FluidTcpNetwork:
             return self.time_s
         if self._idle:
             return math.inf
-        if self._reported == len(self._flows) and not np.any(self._queue > 1e-9):
+        if self._reported == len(self._flows) and not np.count_nonzero(self._queue > 1e-9):
             # nothing left to carry: the flows still held (done, windows still counted) affect nobody
             self._idle = True
             self._flows = []
@@ -911,7 +911,7 @@ class FluidTcpNetwork:
         """Make room for row ``k``: drop the rows no lag still needs, or double the rows if all are needed."""
         keep = k - 2 - math.ceil(self._max_lag)
         queued = self._queue > 1e-9
-        if np.any(queued):
+        if np.count_nonzero(queued):
             keep = min(keep, int(self._pointer[queued].min()))
         for flow in self._flows:
             if flow.done_step < 0 or k <= flow.done_step:
