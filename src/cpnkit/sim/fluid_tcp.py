@@ -578,11 +578,10 @@ class FluidTcpNetwork:
 
     def _alloc(self, columns: int, rows: int) -> None:
         n_links = len(self._capacity)
-        # one column per flow-hop ("entry"), in the order the flows were added; a flow's entries are adjacent and
-        # its first entry's inflow is its sent curve. Columns ``[0, _n_cols)`` are in use (a flow that left keeps
-        # its columns as an all-zero hole until a repack), the rest are spare.
-        # the history is ``rows`` rows (row 0: step ``_base``) at row ``_off`` of buffers twice that long, so that
-        # dropping old rows mostly moves the offset, not the data
+        # One column per flow-hop ("entry"), in the order the flows were added; a flow's entries are adjacent and
+        # its first entry's inflow is its sent curve. Columns [0, _n_cols) are in use (a flow that left keeps its
+        # columns as an all-zero hole until a repack), the rest are spare. The history is ``rows`` rows (row 0:
+        # step _base) from row _off of buffers twice that long, so that dropping old rows mostly moves _off.
         self._in_buf = np.zeros((2 * rows, columns))  # cumulative arrivals of each flow-hop into its link's queue
         self._out_buf = np.zeros((2 * rows, columns))  # cumulative departures
         self._arr_buf = np.zeros((2 * rows, n_links))  # cumulative arrivals per link (TCP + background)
