@@ -613,6 +613,7 @@ class FluidTcpNetwork:
         self._acked = np.zeros(0)
         self._allowed = np.zeros(0)
         self._sent_before = np.zeros(0)
+        self._sent_settled = False
         self._read_lag_min = math.inf
         self._read_lag_max = math.inf
         self._ahead_min = 0
@@ -680,6 +681,7 @@ class FluidTcpNetwork:
         self._acked = np.array([f.acked for f in flows], dtype=np.float64)
         self._allowed = np.minimum(self._size, self._acked + np.array([f.window.cwnd for f in flows]))
         self._sent_before = self._inflow[self._k - self._base, first]  # new flows: 0.0
+        self._sent_settled = False  # whether _sent_before = max(the row before it, _allowed) (no ACK since)
         self._read_lag_min = float(self._read_lag.min()) if flows else math.inf
         self._read_lag_max = float(self._read_lag.max()) if flows else math.inf
         self._ahead_min = int(self._ahead.min()) if flows else 0
@@ -1003,6 +1005,7 @@ class FluidTcpNetwork:
                 flow = flows[f]
                 if 0 <= flow.done_step < k:
                     continue
+                self._sent_settled = False
                 window = flow.window
                 column = int(first[f])
                 low = max(flow.ack_index - 1, base)
@@ -1014,9 +1017,14 @@ class FluidTcpNetwork:
                 flow.acked = ack_now[f]
                 acked[f] = ack_now[f]
                 allowed[f] = min(size[f], ack_now[f] + window.cwnd)
-            sent = np.maximum(sent_before, allowed)
             if self._last_start >= k:
-                sent = np.where(k >= start_step, sent, 0.0)
+                sent = np.where(k >= start_step, np.maximum(sent_before, allowed), 0.0)
+                self._sent_settled = False
+            elif self._sent_settled:  # max(sent_before, allowed) with the allowed that gave sent_before: itself
+                sent = sent_before
+            else:
+                sent = np.maximum(sent_before, allowed)
+                self._sent_settled = True
             self._sent_before = sent
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
             row_in = inflow[r]
@@ -1039,11 +1047,12 @@ class FluidTcpNetwork:
         queue = total - served
         self._queue = queue
         np.maximum(self.max_queue_bytes, queue, out=self.max_queue_bytes)
-        np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
         pointer = self._pointer
         empty = queue <= 1e-9
         queued = (~empty).nonzero()[0].tolist() if np.count_nonzero(empty) < n_links else []  # (queues are finite)
+        if queued or not self.queue_limit_bytes > 1e-9:  # else queue - limit < 0 <= overflow_bytes (from 0, grows)
+            np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
         if queued:
             tau = np.empty(n_links)
             tau.fill(float(r))
