@@ -1309,10 +1309,11 @@ def _queue_limit_bytes(cubic: CubicConfig, max_capacity_bps: float, max_rtt_s: f
 
 def _delivered(net: FluidTcpNetwork, members: Sequence[FluidTcpFlow], k: int) -> list[float]:
     """Per flow: wire bytes delivered by step ``k`` (a trace diagnostic; a flow that left keeps its last value)."""
-    live = {id(f): i for i, f in enumerate(net._flows)}
+    current = {id(f) for f in net._flows}
+    index = {id(f): i for i, f in enumerate(net._live)}  # rows of the per-flow arrays (until the next layout)
     out = []
     for m in members:
-        i = live.get(id(m))
+        i = index.get(id(m)) if id(m) in current else None
         if i is None:
             out.append(m.delivered if m.done_step >= 0 else 0.0)
             continue
