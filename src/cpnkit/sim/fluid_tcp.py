@@ -715,12 +715,11 @@ class FluidTcpNetwork:
         used = self._k + 1 - self._base  # rows up to the newest (every later row is zero)
         if not 2 * columns <= self._inflow.shape[1] <= max(8 * columns, _MIN_COLUMNS):
             width = max(2 * columns, _MIN_COLUMNS)
+            off = self._off  # the same rows as the per-link arrivals' buffer
             for name, view in (("_in_buf", self._inflow), ("_out_buf", self._outflow)):
-                new = np.zeros((2 * self._rows, width))
-                new[:used, :n] = view[:used].take(source, axis=1)
+                new = np.zeros((len(self._arr_buf), width))
+                new[off : off + used, :n] = view[:used].take(source, axis=1)
                 setattr(self, name, new)
-            self._arr_buf[: self._rows] = self._arrivals
-            self._off = 0
             self._views()
             col_link = np.zeros(width, dtype=np.intp)
             col_link[:n] = self._col_link[source]
