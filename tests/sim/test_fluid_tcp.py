@@ -49,6 +49,16 @@ def test_bytes_conserved_and_queue_drains() -> None:
     assert result.slow_start_exit_s[0] > 0  # HyStart ended slow start on a 2 MB transfer (BDP ~ 100 KB)
 
 
+def test_trace_follows_each_flow_when_an_earlier_one_leaves() -> None:
+    # flow 0 (100 KB) leaves long before flow 1 (5 MB): on the step it leaves, flow 1's delivered bytes were read
+    # from flow 0's columns (the per-flow arrays are rebuilt on the next step)
+    flows = [FluidFlow((0, 1), (1e-3, 3e-3), 4e-3, 0.0, 1e5), FluidFlow((1,), (1e-3,), 1e-3, 0.0, 5e6)]
+    result = simulate_fluid_tcp([1e9, 1e8], flows, trace_every=1)
+    delivered = np.array(result.trace)[:, 1:3]
+    assert np.all(np.diff(delivered, axis=0) >= -1e-9)
+    assert delivered[-1] == pytest.approx([wire_bits(s, TransportConfig()) / 8 for s in (1e5, 5e6)])
+
+
 def test_two_identical_flows_share_equally() -> None:
     topo = _dumbbell()
     path = topo.make_path(["a", "r", "t"])

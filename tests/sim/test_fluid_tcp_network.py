@@ -19,6 +19,7 @@ from cpnkit.sim.fluid_tcp import ConstantArrival, FluidFlow, FluidTcpNetwork, si
 from cpnkit.sim.testing import line_topology, make_scenario
 
 GOLDEN = Path(__file__).parent / "data" / "fluid_tcp_golden.json"
+INCREMENTAL_GOLDEN = Path(__file__).parent / "data" / "fluid_tcp_incremental_golden.json"
 # a 100 Mbit/s bottleneck (link 1) behind a 1 Gbit/s access link (link 0); a second access link (2) into it
 CAPACITY = [1e9, 1e8, 1e9]
 PROP = [1e-3, 3e-3, 5e-3]
@@ -108,6 +109,18 @@ def test_history_does_not_grow_with_run_length() -> None:
     long_rows, long_steps = rows(100)
     assert long_steps > 10 * short_steps
     assert long_rows == short_rows
+
+
+def test_long_incremental_run_reproduces_the_engine_before_columns_stayed_in_place() -> None:
+    # flows come and go for ~5 s (up to 9 at once): finished flows' columns become holes, repacked 8 times, and
+    # the history moves back to the start of its buffers 12 times (the golden's source says how it was made)
+    golden = json.loads(INCREMENTAL_GOLDEN.read_text())
+    paths = [(0, 1), (2, 1), (1,), (0, 1)]
+    adds = [(0.04 * i, paths[i % 4], 1e5 * (1 + (7 * i) % 9)) for i in range(120)]
+    net = FluidTcpNetwork(CAPACITY, PROP, dt_s=4e-4)
+    delivered = _play(net, adds)
+    assert [delivered[i] for i in range(len(adds))] == pytest.approx(golden["deliveries_s"], rel=1e-12)
+    assert (net.max_history_rows, net.steps) == (golden["max_history_rows"], golden["steps"])
 
 
 def test_bad_input_gets_clear_errors() -> None:

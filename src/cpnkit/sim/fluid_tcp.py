@@ -43,7 +43,8 @@ engine-facing surface (flows added and delivered while it runs, background set p
 simulator runs under ``SimConfig(transport=TransportConfig(model="tcp-queue"))``; ``simulate_fluid_tcp`` (transfer
 evaluation, open-loop replay) adds a fixed flow list to it up front and steps it. Its history does not grow with
 simulated time: rows of the cumulative curves older than the largest lag still in use (ACK path, a queue's oldest
-byte, a flow's last acknowledged byte) are dropped, and a flow's columns leave once the batch model counts it done.
+byte, a flow's last acknowledged byte) are dropped, and a flow's columns are cleared once the batch model counts
+it done (zeroed holes, reclaimed when they outnumber the live columns; new flows take columns after the others).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ __all__ = [
 
 _Array = NDArray[np.float64]
 _SRTT_GAIN = 0.125  # RFC 6298 alpha, ns-3 RttMeanDeviation::Alpha
+_MIN_COLUMNS = 32  # history columns (flow-hops) allocated at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +394,7 @@ class FluidTcpFlow:
         "delay_after_drain_s",
         "delivered",
         "done_step",
+        "lag_steps",
         "links",
         "owner",
         "payload_bytes",
@@ -434,9 +437,10 @@ class FluidTcpFlow:
         self.done_step = -1  # the step at which the batch model counts it done (its window stops there)
         self.window = window
         self.acked = 0.0
-        self.delivered = 0.0  # delivered wire bytes as of the last delivery step evaluated
+        self.delivered = 0.0  # delivered wire bytes when it left the network (set then)
         self.ack_index = start_step  # searchsorted index of the last acknowledged byte in its sent curve
-        self.column = -1
+        self.column = -1  # its first entry's column in the history, once laid out
+        self.lag_steps: tuple[float, ...] = ()  # ACK lag, delivery lag, inner hops' lags, in steps (at layout)
 
 
 class FluidTcpNetwork:
@@ -458,7 +462,8 @@ class FluidTcpNetwork:
       evaluated a propagation delay ahead, so it is never before ``now`` when the last link's propagation delay is
       at least two steps; otherwise it is delivered at ``now``, up to two steps late (``max_late_delivery_s``).
     - Memory does not grow with simulated time: the cumulative curves keep only the rows the largest lag (ACK path,
-      queueing delay) still needs (periodic compaction), and a flow's columns leave once it is done.
+      queueing delay) still needs (periodic compaction), and a flow's columns are cleared once it is done (holes,
+      repacked when they outnumber the live columns).
 
     Args:
         capacity_bps: Capacity of every link, in bit/s (> 0).
@@ -538,7 +543,7 @@ class FluidTcpNetwork:
         self.incremental_reallocations = 0
         self.steps = 0  # time steps computed in all
         self.max_late_delivery_s = 0.0
-        self.max_history_rows = 0  # largest number of history rows held (memory)
+        self.max_history_rows = 0  # largest number of history rows held (memory: twice as many buffered)
         self.max_queue_bytes = np.zeros(n_links)
         self.overflow_bytes = np.zeros(n_links)  # largest excess of a queue over queue_limit_bytes
         # background: constant-rate arrivals per link, integrated exactly between changes
@@ -560,26 +565,36 @@ class FluidTcpNetwork:
         self._base = 0  # absolute step of history row 0
         self._idle = True
         self._flows = []
-        self._flow_index: list[int] = []  # per flow: its column in the sent curves before the next layout (-1: new)
         self._reported = 0
         self._served = np.zeros(n_links)
         self._retired = np.zeros(n_links)  # cumulative arrivals of the entries of flows that left
         self._pointer = np.zeros(n_links, dtype=np.intp)
         self._queue = np.zeros(n_links)
-        self._service = np.zeros(n_links)  # bytes served in the last step (TCP and background)
         self._bg_cum[:] = 0.0
+        self._fixed_arrivals: _Array | None = None  # _retired + _bg_cum, once needed
         self._bg_t = origin_s
-        self._alloc(0, 0, self._rows)
+        self._alloc(_MIN_COLUMNS, self._rows)
         self._layout_dirty = False
 
-    def _alloc(self, n_entries: int, n_flows: int, rows: int) -> None:
+    def _alloc(self, columns: int, rows: int) -> None:
         n_links = len(self._capacity)
-        self._inflow = np.zeros((rows, n_entries))  # cumulative arrivals of each flow-hop into its link's queue
-        self._outflow = np.zeros((rows, n_entries))  # cumulative departures
-        self._arrivals = np.zeros((rows, n_links))  # cumulative arrivals per link (TCP + background)
-        self._sent = np.zeros((rows, n_flows))
+        # One column per flow-hop ("entry"), in the order the flows were added; a flow's entries are adjacent and
+        # its first entry's inflow is its sent curve. Columns [0, _n_cols) are in use (a flow that left keeps its
+        # columns as an all-zero hole until a repack), the rest are spare. The history is ``rows`` rows (row 0:
+        # step _base) from row _off of buffers twice that long, so that dropping old rows mostly moves _off.
+        self._in_buf = np.zeros((2 * rows, columns))  # cumulative arrivals of each flow-hop into its link's queue
+        self._out_buf = np.zeros((2 * rows, columns))  # cumulative departures
+        self._arr_buf = np.zeros((2 * rows, n_links))  # cumulative arrivals per link (TCP + background)
+        self._off = 0
         self._rows = rows
+        self._views()
+        self._col_link = np.zeros(columns, dtype=np.intp)  # per column: its link
+        self._n_cols = 0
+        self._holes = 0  # columns of flows that left, zeroed
+        self._dead: list[tuple[int, int]] = []  # columns of flows that left since the last layout (still filled)
+        self._live: list[FluidTcpFlow] = []  # the flows the per-flow arrays below follow (as of the last layout)
         self._e_link = np.zeros(0, dtype=np.intp)
+        self._e_col = np.zeros(0, dtype=np.intp)
         self._first = np.zeros(0, dtype=np.intp)
         self._last = np.zeros(0, dtype=np.intp)
         self._inner = np.zeros(0, dtype=np.intp)
@@ -587,56 +602,139 @@ class FluidTcpNetwork:
         self._ack_lag = np.zeros(0)
         self._deliver_lag = np.zeros(0)
         self._ahead = np.zeros(0, dtype=np.intp)
+        self._ahead_f = np.zeros(0)
+        self._read_lag = np.zeros(0)
+        self._read_col = np.zeros(0, dtype=np.intp)
         self._size = np.zeros(0)
+        self._done_size = np.zeros(0)
         self._start_step = np.zeros(0, dtype=np.intp)
+        self._last_start = -1
+        self._next_done = math.inf
+        self._acked = np.zeros(0)
+        self._allowed = np.zeros(0)
+        self._sent_before = np.zeros(0)
+        self._sent_settled = False
+        self._read_lag_min = math.inf
+        self._read_lag_max = math.inf
+        self._ahead_min = 0
+        self._delivered_now = np.zeros(0)  # per flow: delivered wire bytes as of step _delivered_k
+        self._delivered_k = -1  # -1: not since the last layout
+        self._near_size = np.zeros(0)
         self._max_lag = 0.0
 
     def _layout(self) -> None:
-        """Rebuild the columns after flows came or left, keeping the history of those that stay."""
+        """Rebuild the per-flow index arrays after flows came or left; the history stays in its columns.
+
+        New flows take spare columns after every column in use, so the entries keep the order in which their flows
+        were added (sums over entries, ``np.bincount``, add in that order); the columns of flows that left become
+        all-zero holes (an exact 0.0 changes no sum), repacked once they outnumber the live ones.
+        """
         if self._k > self._base:
             self._compact(self._k + 1)  # copy only the rows still needed
         flows = self._flows
-        rows = self._rows
-        used = self._k + 1 - self._base  # rows holding history (the rest is overwritten before it is read)
-        widths = [len(f.links) for f in flows]
-        n_entries = sum(widths)
-        first = np.cumsum([0, *widths])[:-1].astype(np.intp)
-        kept = [i for i, f in enumerate(flows) if f.column >= 0]  # flows that had columns: keep their history
-        old_entries = np.array([flows[i].column + j for i in kept for j in range(widths[i])], dtype=np.intp)
-        new_entries = np.array([first[i] + j for i in kept for j in range(widths[i])], dtype=np.intp)
-        # zeros: new flows' history, and the row after the newest, read with weight 0 (it must be finite)
-        inflow = np.zeros((rows, n_entries))
-        outflow = np.zeros((rows, n_entries))
-        sent = np.zeros((rows, len(flows)))
-        inflow[:used, new_entries] = self._inflow[:used, old_entries]
-        outflow[:used, new_entries] = self._outflow[:used, old_entries]
-        sent[:used, kept] = self._sent[:used, [self._flow_index[i] for i in kept]]
-        self._inflow, self._outflow, self._sent = inflow, outflow, sent
-        for i, flow in enumerate(flows):
-            flow.column = int(first[i])
-        self._flow_index = list(range(len(flows)))
-        self._first = first
-        self._last = first + np.array(widths, dtype=np.intp) - 1
-        self._e_link = np.array([link for f in flows for link in f.links], dtype=np.intp)
-        firsts = set(first.tolist())
-        self._inner = np.array([e for e in range(n_entries) if e not in firsts], dtype=np.intp)
-        e_prop = np.array([d for f in flows for d in f.prop_delays_s])
+        live_cols = sum(len(f.links) for f in flows if f.column >= 0)
+        new_cols = sum(len(f.links) for f in flows if f.column < 0)
+        dead_cols = sum(c1 - c0 for c0, c1 in self._dead)
+        if self._n_cols + new_cols > self._inflow.shape[1] or self._holes + dead_cols > max(live_cols, _MIN_COLUMNS):
+            self._repack(flows, live_cols + new_cols)
+        else:
+            # rows are written in step order and every row after the newest is zero (_compact keeps it so):
+            # zeroing the rows up to the newest clears a column in every row the history will reach
+            used = self._k + 1 - self._base
+            for c0, c1 in self._dead:
+                self._inflow[:used, c0:c1] = 0.0
+                self._outflow[:used, c0:c1] = 0.0
+            self._holes += dead_cols
+        self._dead = []
         dt = self.dt_s
+        for flow in flows:
+            if flow.column < 0:
+                width = len(flow.links)
+                flow.column = self._n_cols
+                self._col_link[flow.column : flow.column + width] = flow.links
+                self._n_cols += width
+                if not flow.lag_steps:
+                    flow.lag_steps = self._lags(flow, dt)
+        self._live = list(flows)
+        n_cols = self._n_cols
+        widths = np.array([len(f.links) for f in flows], dtype=np.intp)
+        first = np.array([f.column for f in flows], dtype=np.intp)
+        self._first = first
+        self._last = first + widths - 1
+        self._e_link = self._col_link[:n_cols]
+        self._e_col = np.arange(n_cols, dtype=np.intp)
+        self._inner = np.array([f.column + j for f in flows for j in range(1, len(f.links))], dtype=np.intp)
+        self._ack_lag = np.array([f.lag_steps[0] for f in flows])
+        self._deliver_lag = np.array([f.lag_steps[1] for f in flows])
+        # deliveries are evaluated this many steps ahead (the last link's output is known a propagation delay early)
+        self._ahead = np.floor(self._deliver_lag).astype(np.intp)
+        self._ahead_f = self._ahead.astype(np.float64)
+        self._inner_lag = np.array([lag for f in flows for lag in f.lag_steps[2:]])
+        # one read of the outflow curves per step: the ACKs (last entries), then the inner entries' arrivals
+        self._read_lag = np.concatenate([self._ack_lag, self._inner_lag])
+        self._read_col = np.concatenate([self._last, self._inner - 1])
+        self._size = np.array([f.size for f in flows])
+        self._done_size = self._size * (1 - 1e-12)
+        self._start_step = np.array([f.start_step for f in flows], dtype=np.intp)
+        self._last_start = int(self._start_step.max()) if flows else -1
+        self._next_done = min((f.done_step for f in flows if f.done_step >= 0), default=math.inf)
+        self._acked = np.array([f.acked for f in flows], dtype=np.float64)
+        self._allowed = np.minimum(self._size, self._acked + np.array([f.window.cwnd for f in flows]))
+        self._sent_before = self._inflow[self._k - self._base, first]  # new flows: 0.0
+        self._sent_settled = False  # whether _sent_before = max(the row before it, _allowed) (no ACK since)
+        self._read_lag_min = float(self._read_lag.min()) if flows else math.inf
+        self._read_lag_max = float(self._read_lag.max()) if flows else math.inf
+        self._ahead_min = int(self._ahead.min()) if flows else 0
+        self._delivered_k = -1
+        # a flow can be done (delivered >= _done_size) only if its last output in the rows read reaches this
+        # (the interpolation exceeds the larger of its two rows by a few ulps at most); inf once it is reported
+        self._near_size = np.array([f.size * (1 - 1e-9) if math.isnan(f.completion_s) else math.inf for f in flows])
+        lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
+        self._max_lag = max(lags)
+        self._layout_dirty = False
+
+    def _lags(self, flow: FluidTcpFlow, dt: float) -> tuple[float, ...]:
+        """A flow's lags in steps: its ACKs, its delivery, then the arrival at each hop after the first."""
         capacity = self._capacity
         mss = self._mss
         # a packet is forwarded once wholly received: its ACK comes one full-segment serialisation per later hop
         # after the fluid's byte (the handshake's SYN, a header, is ~30x shorter and neglected)
-        segment_forward_s = np.array([sum(mss * 8.0 / capacity[link] for link in f.links[1:]) for f in flows])
-        self._ack_lag = (np.array([f.prop_delays_s[-1] + f.reverse_delay_s for f in flows]) + segment_forward_s) / dt
-        self._deliver_lag = np.array([f.prop_delays_s[-1] for f in flows]) / dt
-        # deliveries are evaluated this many steps ahead (the last link's output is known a propagation delay early)
-        self._ahead = np.floor(self._deliver_lag).astype(np.intp)
-        self._inner_lag = e_prop[self._inner - 1] / dt if len(self._inner) else np.zeros(0)
-        self._size = np.array([f.size for f in flows])
-        self._start_step = np.array([f.start_step for f in flows], dtype=np.intp)
-        lags = [0.0, *self._ack_lag.tolist(), *self._inner_lag.tolist()]
-        self._max_lag = max(lags)
-        self._layout_dirty = False
+        segment_forward_s = sum(mss * 8.0 / capacity[link] for link in flow.links[1:])
+        ack = (flow.prop_delays_s[-1] + flow.reverse_delay_s + segment_forward_s) / dt
+        inner = [flow.prop_delays_s[j - 1] / dt for j in range(1, len(flow.links))]
+        return (float(ack), flow.prop_delays_s[-1] / dt, *inner)
+
+    def _repack(self, flows: list[FluidTcpFlow], columns: int) -> None:
+        """Move the columns of the flows that stay to the front (in order), in place or into new buffers.
+
+        Room for ``columns``: new buffers twice that wide when the old ones are narrower, or over 8 times wider.
+        """
+        old = [(f, f.column) for f in flows if f.column >= 0]
+        source = np.array([c + j for f, c in old for j in range(len(f.links))], dtype=np.intp)
+        n = len(source)
+        used = self._k + 1 - self._base  # rows up to the newest (every later row is zero)
+        if not 2 * columns <= self._inflow.shape[1] <= max(8 * columns, _MIN_COLUMNS):
+            width = max(2 * columns, _MIN_COLUMNS)
+            off = self._off  # the same rows as the per-link arrivals' buffer
+            for name, view in (("_in_buf", self._inflow), ("_out_buf", self._outflow)):
+                new = np.zeros((len(self._arr_buf), width))
+                new[off : off + used, :n] = view[:used].take(source, axis=1)
+                setattr(self, name, new)
+            self._views()
+            col_link = np.zeros(width, dtype=np.intp)
+            col_link[:n] = self._col_link[source]
+            self._col_link = col_link
+        else:
+            for view in (self._inflow, self._outflow):
+                view[:used, :n] = view[:used].take(source, axis=1)
+                view[:used, n : self._n_cols] = 0.0  # now spare
+            self._col_link[:n] = self._col_link[source]
+        column = 0
+        for flow, _ in old:
+            flow.column = column
+            column += len(flow.links)
+        self._n_cols = column
+        self._holes = 0
 
     @property
     def flows(self) -> list[FluidTcpFlow]:
@@ -659,6 +757,7 @@ class FluidTcpNetwork:
             if now < self._bg_t:
                 raise ConfigError(f"background changed at {now!r} s, before the last change at {self._bg_t!r} s")
             self._bg_cum += self._bg_rate * (now - self._bg_t)
+            self._fixed_arrivals = None
             self._bg_t = now
         self._bg_rate = rate
         self.time_s = max(self.time_s, now)
@@ -743,7 +842,6 @@ class FluidTcpNetwork:
         )
         flow.ack_index = start_step
         self._flows.append(flow)
-        self._flow_index.append(-1)
         self._layout_dirty = True
         if flow.rtt_s > self._max_rtt:
             self._max_rtt = flow.rtt_s
@@ -763,11 +861,10 @@ class FluidTcpNetwork:
             return self.time_s
         if self._idle:
             return math.inf
-        if self._reported == len(self._flows) and not np.any(self._queue > 1e-9):
+        if self._reported == len(self._flows) and not np.count_nonzero(self._queue > 1e-9):
             # nothing left to carry: the flows still held (done, windows still counted) affect nobody
             self._idle = True
             self._flows = []
-            self._flow_index = []
             self._reported = 0
             return math.inf
         return self._origin + (self._k + 1) * self.dt_s
@@ -800,12 +897,13 @@ class FluidTcpNetwork:
         load = np.array([float(b) for b in background_bps], dtype=np.float64)
         if not self._idle and self._k > self._base and len(self._e_link):
             row = self._k - self._base
-            tcp = self._outflow[row] - self._outflow[row - 1]
+            n = len(self._e_link)  # the columns in use (holes: 0.0)
+            tcp = self._outflow[row, :n] - self._outflow[row - 1, :n]
             load += np.bincount(self._e_link, weights=tcp, minlength=len(load)) * 8.0 / self.dt_s
         return [float(x) for x in load]
 
     def history_rows(self) -> int:
-        """Rows of the cumulative curves held now (what memory grows with)."""
+        """Rows of the cumulative curves held now (what memory grows with: their buffers hold twice as many)."""
         return self._rows
 
     # -- one step ---------------------------------------------------------------------------------------
@@ -813,7 +911,7 @@ class FluidTcpNetwork:
         """Make room for row ``k``: drop the rows no lag still needs, or double the rows if all are needed."""
         keep = k - 2 - math.ceil(self._max_lag)
         queued = self._queue > 1e-9
-        if np.any(queued):
+        if np.count_nonzero(queued):
             keep = min(keep, int(self._pointer[queued].min()))
         for flow in self._flows:
             if flow.done_step < 0 or k <= flow.done_step:
@@ -823,16 +921,39 @@ class FluidTcpNetwork:
         rows = self._rows
         if k + 2 - keep > rows // 2:
             rows *= 2
-        for name in ("_inflow", "_outflow", "_arrivals", "_sent"):
-            old = getattr(self, name)
-            new = old if rows == self._rows else np.zeros((rows, old.shape[1]))
-            used = self._k + 1 - self._base - shift
-            new[:used] = old[shift : shift + used]
-            setattr(self, name, new)
+        used = self._k + 1 - self._base - shift
+        off = self._off + shift
+        # Every row after the newest is zero, and so are the holes' and spare columns up to it: a flow's history
+        # starts zero wherever it takes columns, and an exact 0.0 adds nothing to the link sums.
+        if rows != self._rows:
+            for name in ("_in_buf", "_out_buf", "_arr_buf"):
+                old = getattr(self, name)
+                new = np.zeros((2 * rows, old.shape[1]))
+                new[:used] = old[off : off + used]
+                setattr(self, name, new)
+            off = 0
+        elif off + rows > len(self._in_buf):  # the history would leave the buffers: move it to their start
+            for name in ("_in_buf", "_out_buf", "_arr_buf"):
+                buffer = getattr(self, name)
+                buffer[:used] = buffer[off : off + used]
+                if name != "_arr_buf":
+                    buffer[used : off + used] = 0.0  # the rest was the history's (later rows are zero)
+            off = 0
+        self._off = off
         self._rows = rows
+        self._views()
         self._base = keep
         if rows > self.max_history_rows:
             self.max_history_rows = rows
+
+    def _views(self) -> None:
+        """The history's rows in the buffers: ``_inflow``, ``_outflow`` and ``_arrivals`` (row 0: step ``_base``)."""
+        window = slice(self._off, self._off + self._rows)
+        self._inflow = self._in_buf[window]
+        self._outflow = self._out_buf[window]
+        self._arrivals = self._arr_buf[window]
+        self._in_flat = _flat(self._inflow)
+        self._out_flat = _flat(self._outflow)
 
     def _advance(self) -> list[FluidTcpFlow]:
         """Compute the next step; return the flows whose delivery became known in it."""
@@ -851,104 +972,169 @@ class FluidTcpNetwork:
         cubic = self.cubic
         mss = self._mss
         first, last, e_link = self._first, self._last, self._e_link
-        inflow, outflow, sent = self._inflow, self._outflow, self._sent
+        inflow, outflow = self._inflow, self._outflow
         n_flows = len(flows)
+        n_cols = self._n_cols
         start_step = self._start_step
         # ACKs back at the senders and windows
         if n_flows:
-            ack_now = _at(outflow, k - self._ack_lag - base, last, r - 1)
-            cap_step = self._cap_step
-            for f, flow in enumerate(flows):
-                window = flow.window
-                if k == start_step[f] + 1:  # the handshake's RTT sample starts srtt: propagation plus the queues
+            # the ACKs (per flow) and the inner entries' arrivals, a lag ago, in one read of the outflow curves
+            x = float(k) - self._read_lag
+            x -= float(base)  # (k - lag) - base, as _at's callers wrote it
+            if self._read_lag_min >= 2.0 and (k - self._read_lag_max) - base >= 0.0:
+                read = _lerp(self._out_flat, x, x.astype(np.intp), self._read_col)  # 0 <= x <= r - 3: no clamp
+            else:
+                read = _at_rows(outflow, x, self._read_col, r - 1)
+            ack_now = read[:n_flows]
+            acked = self._acked
+            allowed = self._allowed  # min(size, acked + cwnd)
+            size = self._size
+            sent_before = self._sent_before  # inflow[r - 1, first]: the sent curves' last row
+            gained_now = ack_now - acked
+            if self._last_start >= k - 1:
+                cap_step = self._cap_step
+                for f in (start_step == k - 1).nonzero()[0].tolist():
+                    # the handshake's RTT sample starts srtt: propagation plus the queues
                     hops = e_link[first[f] : last[f] + 1]
-                    window.srtt = flow.rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
-                if k <= start_step[f] or (0 <= flow.done_step < k):
+                    flows[f].window.srtt = flows[f].rtt_s + float(np.sum(self._queue[hops] / cap_step[hops])) * dt
+            acking = gained_now > 1e-9
+            if self._last_start >= k:
+                acking &= start_step < k
+            for f in acking.nonzero()[0].tolist():
+                flow = flows[f]
+                if 0 <= flow.done_step < k:
                     continue
-                gained = ack_now[f] - flow.acked
-                if gained > 1e-9:
-                    low = max(flow.ack_index - 1, base)
-                    local, index = _inverse_index(sent[low - base : r, f], ack_now[f])
-                    flow.ack_index = low + index
-                    sent_at = low + local  # fractional step the acknowledged byte left
-                    rtt = now - (self._origin + sent_at * dt)
-                    window.on_ack(now, dt, gained, ack_now[f], sent[r - 1, f], rtt, mss, cubic)
-                    flow.acked = ack_now[f]
-            allowed = np.minimum(self._size, np.array([f.acked + f.window.cwnd for f in flows]))
-            sent[r] = np.where(k >= start_step, np.maximum(sent[r - 1], allowed), 0.0)
+                self._sent_settled = False
+                window = flow.window
+                column = int(first[f])
+                low = max(flow.ack_index - 1, base)
+                local, index = _inverse_index(inflow[low - base : r, column], ack_now[f])  # its sent curve
+                flow.ack_index = low + index
+                sent_at = low + local  # fractional step the acknowledged byte left
+                rtt = now - (self._origin + sent_at * dt)
+                window.on_ack(now, dt, gained_now[f], ack_now[f], sent_before[f], rtt, mss, cubic)
+                flow.acked = ack_now[f]
+                acked[f] = ack_now[f]
+                allowed[f] = min(size[f], ack_now[f] + window.cwnd)
+            if self._last_start >= k:
+                sent = np.where(k >= start_step, np.maximum(sent_before, allowed), 0.0)
+                self._sent_settled = False
+            elif self._sent_settled:  # max(sent_before, allowed) with the allowed that gave sent_before: itself
+                sent = sent_before
+            else:
+                sent = np.maximum(sent_before, allowed)
+                self._sent_settled = True
+            self._sent_before = sent
             # arrivals: hop 0 from the sender, later hops from the previous link a propagation delay ago
-            inflow[r, first] = sent[r]
+            row_in = inflow[r]
+            row_in[first] = sent
             if len(self._inner):
-                inflow[r, self._inner] = _at(outflow, k - self._inner_lag - base, self._inner - 1, r - 1)
+                row_in[self._inner] = read[n_flows:]
         n_links = len(self._capacity)
-        total = np.bincount(e_link, weights=inflow[r], minlength=n_links) if n_flows else np.zeros(n_links)
-        total += self._retired + self._bg_cum + self._bg_rate * (now - self._bg_t)
+        total = np.bincount(e_link, weights=inflow[r, :n_cols], minlength=n_links) if n_flows else np.zeros(n_links)
+        fixed = self._fixed_arrivals
+        if fixed is None:
+            fixed = self._fixed_arrivals = self._retired + self._bg_cum
+        total += fixed + self._bg_rate * (now - self._bg_t)
         self._arrivals[r] = total
         served = np.minimum(total, self._served + self._cap_step)
-        self._service = served - self._served
+        if self.check_capacity:
+            ratio = float(np.max((served - self._served) / self._cap_step))  # this step's service / capacity
+            if ratio > self.max_load_ratio:
+                self.max_load_ratio = ratio
         self._served = served
         queue = total - served
         self._queue = queue
         np.maximum(self.max_queue_bytes, queue, out=self.max_queue_bytes)
-        np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
-        if self.check_capacity:
-            ratio = float(np.max(self._service / self._cap_step))
-            if ratio > self.max_load_ratio:
-                self.max_load_ratio = ratio
         # FIFO: the link has served every byte that arrived before tau, A(tau) = served
-        tau = np.full(n_links, float(r))
         pointer = self._pointer
-        for link in np.flatnonzero(queue > 1e-9).tolist():
-            start = int(pointer[link]) - base
-            tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
-            pointer[link] = base + int(tau[link])
-        pointer[queue <= 1e-9] = k  # an empty queue: every byte so far has left
+        empty = queue <= 1e-9
+        queued = (~empty).nonzero()[0].tolist() if np.count_nonzero(empty) < n_links else []  # (queues are finite)
+        if queued or not self.queue_limit_bytes > 1e-9:  # else queue - limit < 0 <= overflow_bytes (from 0, grows)
+            np.maximum(self.overflow_bytes, queue - self.queue_limit_bytes, out=self.overflow_bytes)
+        if queued:
+            tau = np.empty(n_links)
+            tau.fill(float(r))
+            for link in queued:
+                start = int(pointer[link]) - base
+                tau[link] = start + _inverse(self._arrivals[start : r + 1, link], served[link])
+                pointer[link] = base + int(tau[link])
+        pointer[empty] = k  # an empty queue: every byte so far has left
         delivered_now: list[FluidTcpFlow] = []
         if not n_flows:
             return delivered_now
-        outflow[r] = _at(inflow, tau[e_link], np.arange(len(e_link)), r)
+        if queued:
+            # tau is in [0, r] (a queue's pointer is a kept row): of _at's clamps only low <= r - 1 can bind
+            x = tau[e_link]
+            row = x.astype(np.intp)
+            np.minimum(row, r - 1, out=row)
+            outflow[r, :n_cols] = _lerp(self._in_flat, x, row, self._e_col)  # holes: 0.0
+        else:
+            # every tau is r: _at's x = r, low = r - 1, frac = 1.0, so a + frac * (b - a) is (b - a) + a exactly
+            out, before_row = outflow[r, :n_cols], inflow[r - 1, :n_cols]
+            np.subtract(inflow[r, :n_cols], before_row, out=out)
+            out += before_row
         # deliveries, evaluated ``ahead`` steps early: delivered(kk) = the last link's output a propagation
-        # delay before kk, known once that output is
+        # delay before kk, known once that output is; read (rows r - 1 and r) only when a flow may be done
+        near = outflow[r - 1 : r + 1].take(last, axis=1) >= self._near_size
+        if self._ahead_min >= 1 and not np.count_nonzero(near):
+            if self._next_done <= k:
+                self._retire(k)
+            return delivered_now
+        delivered = self._delivered_at(k)
+        if self._delivered_k == k - 1:
+            before = self._delivered_now
+        else:  # the previous step's, as it was (new flows: 0.0)
+            before = self._delivered_at(k - 1) if k >= 2 else np.zeros(n_flows)
+        self._delivered_now = delivered
+        self._delivered_k = k
         kk = k + self._ahead
-        delivered = _at(outflow, kk - self._deliver_lag - base, last, kk - base)  # newest row: per flow
         size = self._size
-        retire = False
-        for f in np.flatnonzero(delivered >= size * (1 - 1e-12)).tolist():
+        for f in (delivered >= self._done_size).nonzero()[0].tolist():
             flow = flows[f]
             if not math.isnan(flow.completion_s) or kk[f] < start_step[f]:
                 continue
-            step = delivered[f] - flow.delivered
-            frac = (size[f] - flow.delivered) / step if step > 0 else 1.0
+            step = delivered[f] - before[f]
+            frac = (size[f] - before[f]) / step if step > 0 else 1.0
             done_step = int(kk[f])
             flow.completion_s = float((done_step - 1 + frac - start_step[f]) * dt + flow.store_forward_s)
             flow.done_step = done_step
+            self._next_done = min(self._next_done, done_step)
+            self._near_size[f] = math.inf
             self._reported += 1
             self.bits_delivered += flow.bits
             self.max_undelivered_bits = max(self.max_undelivered_bits, (size[f] - delivered[f]) * 8.0)
             delivered_now.append(flow)
-        for f, flow in enumerate(flows):
-            flow.delivered = float(delivered[f])
-            if 0 <= flow.done_step <= k:
-                retire = True
-        if retire:
+        if self._next_done <= k:
             self._retire(k)
         return delivered_now
+
+    def _delivered_at(self, k: int) -> _Array:
+        """Per flow: wire bytes delivered at step ``k + ahead`` (its last output ``deliver_lag`` steps before)."""
+        base = self._base
+        x = (k + self._ahead_f) - self._deliver_lag - base  # r - frac(lag): in [r - 1, r] for r = k - base
+        if self._ahead_min >= 1:  # newest row r + ahead >= r + 1: no clamp binds (x >= 0 for r >= 1)
+            return _lerp(self._out_flat, x, x.astype(np.intp), self._last)
+        return _at_rows(self._outflow, x, self._last, self._ahead + (k - base))
 
     def _retire(self, k: int) -> None:
         """Drop the flows done by step ``k`` (their bytes have all left: their arrivals stay as a constant)."""
         r = k - self._base
+        if self._delivered_k != k:
+            self._delivered_now = self._delivered_at(k)
+            self._delivered_k = k
         keep: list[FluidTcpFlow] = []
-        index: list[int] = []
         for f, flow in enumerate(self._flows):
             if 0 <= flow.done_step <= k:
+                flow.delivered = float(self._delivered_now[f])
                 for e in range(int(self._first[f]), int(self._last[f]) + 1):
                     self._retired[self._e_link[e]] += self._inflow[r, e]
+                self._fixed_arrivals = None
+                self._dead.append((flow.column, flow.column + len(flow.links)))  # zeroed by the next layout
                 self._reported -= 1
             else:
                 keep.append(flow)
-                index.append(f)
         self._flows = keep
-        self._flow_index = index
         self._layout_dirty = True
 
 
@@ -1061,7 +1247,14 @@ def simulate_fluid_tcp(
     trace: list[tuple[float, ...]] = []
     position = 0
     k = 0
-    while any(math.isnan(m.completion_s) or m.done_step > k for m in members):
+    waiting = 0  # the members before it are complete and past their done step (final: k only grows)
+    while True:
+        while waiting < len(members) and not (
+            math.isnan(members[waiting].completion_s) or members[waiting].done_step > k
+        ):
+            waiting += 1
+        if waiting == len(members):
+            break
         k += 1
         if k >= max_steps:
             raise ConfigError(f"flows did not finish within max_steps={max_steps} steps of {dt:.3g} s; raise it")
@@ -1115,10 +1308,11 @@ def _queue_limit_bytes(cubic: CubicConfig, max_capacity_bps: float, max_rtt_s: f
 
 def _delivered(net: FluidTcpNetwork, members: Sequence[FluidTcpFlow], k: int) -> list[float]:
     """Per flow: wire bytes delivered by step ``k`` (a trace diagnostic; a flow that left keeps its last value)."""
-    live = {id(f): i for i, f in enumerate(net._flows)}
+    current = {id(f) for f in net._flows}
+    index = {id(f): i for i, f in enumerate(net._live)}  # rows of the per-flow arrays (until the next layout)
     out = []
     for m in members:
-        i = live.get(id(m))
+        i = index.get(id(m)) if id(m) in current else None
         if i is None:
             out.append(m.delivered if m.done_step >= 0 else 0.0)
             continue
@@ -1153,9 +1347,49 @@ def _at(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int |
     return np.asarray(a + frac * (b - a), dtype=np.float64)
 
 
+def _at_rows(history: _Array, index: _Array, columns: NDArray[np.intp], newest: int | NDArray[np.intp]) -> _Array:
+    """``_at`` with fewer temporaries (the step's hot path): flat ``take``s, ``index`` overwritten in place.
+
+    The same operations on the same values as ``_at``, so the same bits: with ``newest >= 1`` the upper row
+    ``min(low + 1, newest)`` is ``low + 1``, and ``a + frac * (b - a)`` is evaluated in place.
+    """
+    if isinstance(newest, int) and newest < 1:
+        return _at(history, index, columns, newest)
+    x = np.maximum(index, 0.0, out=index)
+    np.minimum(x, newest, out=x)
+    low = x.astype(np.intp)
+    np.minimum(low, newest - 1, out=low)
+    return _lerp(_flat(history), x, low, columns)
+
+
+def _flat(history: _Array) -> tuple[_Array, _Array, int]:
+    """A C-contiguous ``history`` flattened, the same from its second row on, and its width (for ``_lerp``)."""
+    flat = history.reshape(-1)
+    width = history.shape[1]
+    return flat, flat[width:], width
+
+
+def _lerp(history: tuple[_Array, _Array, int], x: _Array, low: NDArray[np.intp], columns: NDArray[np.intp]) -> _Array:
+    """``history[:, columns]`` (given by ``_flat``) at rows ``x`` from ``low = floor(x)`` (``_at`` after its clamps)."""
+    flat, following, width = history
+    frac = x - low
+    at = low * width
+    at += columns
+    a = flat.take(at)
+    b: _Array = following.take(at)
+    b -= a
+    b *= frac
+    b += a
+    return b
+
+
 def _inverse(curve: _Array, value: float) -> float:
     """Fractional index where the non-decreasing ``curve`` first reaches ``value`` (its last index if never)."""
-    i = int(np.searchsorted(curve, value, side="left"))
+    return _inverse_at(curve, value, int(curve.searchsorted(value, side="left")))
+
+
+def _inverse_at(curve: _Array, value: float, i: int) -> float:
+    """``_inverse`` from ``i``, the ``searchsorted`` index of ``value`` in ``curve``."""
     if i <= 0:
         return 0.0
     if i >= len(curve):
@@ -1166,5 +1400,5 @@ def _inverse(curve: _Array, value: float) -> float:
 
 def _inverse_index(curve: _Array, value: float) -> tuple[float, int]:
     """``_inverse(curve, value)`` and the ``searchsorted`` index it came from (where a later, larger value starts)."""
-    i = int(np.searchsorted(curve, value, side="left"))
-    return _inverse(curve, value), i
+    i = int(curve.searchsorted(value, side="left"))
+    return _inverse_at(curve, value, i), i
