@@ -13,8 +13,8 @@ changes (Kendall's tau between them), and the mean transfer times (input transmi
 under both; then the wall time of each transport and its ratio to tcp's, measured in the same run (runs alternate
 tcp / tcp-queue).
 
-Cost: 176-197 s with the defaults (abilene and ebone, seeds 0-2, 300 tasks, 7 schedulers; niced on a shared 2-core
-machine), nearly all of it tcp-queue; part of ``make bench``.
+Cost: ~80 s with the defaults (abilene and ebone, seeds 0-2, 300 tasks, 7 schedulers; quiet 2-core machine), most
+of it tcp-queue; part of ``make bench``. A regime map (8 regimes, 3 schedulers) takes ~10-12 min per topology.
 
 ``--background 0.5,0.9``, ``--task-mix mixed,io`` and ``--arrival-rate 50,200`` run several regimes (busiest-link
 background utilisation, task mix, arrival rate; each combination is one regime) and end with a table of where
